@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+// O3: Apache Ozone's Ozone Manager, highly available, in Swift. Module map: docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+  name: "O3",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "o3", targets: ["O3CLI"]),
+    .executable(name: "o3-rpc-bench", targets: ["O3RPCBench"]),
+    .library(name: "RaftSimulation", targets: ["RaftSimulation"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+  ],
+  targets: [
+    // MARK: storage
+    .systemLibrary(
+      name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+    .target(name: "RocksDB", dependencies: ["CRocksDB"]),
+
+    // MARK: consensus (RaftCore imports only the standard library)
+    .target(name: "RaftCore"),
+    .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
+
+    // MARK: RPC
+    .target(
+      name: "O3RPC",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOExtras", package: "swift-nio-extras"),
+      ]),
+
+    // MARK: Ozone Manager
+    .target(name: "O3Common", dependencies: [.product(name: "Logging", package: "swift-log")]),
+    .target(
+      name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(
+      name: "OMMetadata",
+      dependencies: ["RocksDB", "OMProto", "O3Common", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(
+      name: "OzoneManager",
+      dependencies: [
+        "OMMetadata", "OMProto", "O3Common", "O3RPC",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .target(
+      name: "OzoneClient",
+      dependencies: [
+        "O3RPC", "OMProto", "O3Common",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .executableTarget(
+      name: "O3CLI",
+      dependencies: [
+        "OzoneManager", "OzoneClient", "O3Common", "OMProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .executableTarget(name: "O3RPCBench", dependencies: ["O3RPC"]),
+
+    // MARK: tests
+    .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
+    .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
+    .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
+    .testTarget(name: "O3RPCTests", dependencies: ["O3RPC"]),
+    .testTarget(name: "O3CommonTests", dependencies: ["O3Common"]),
+    .testTarget(name: "OMMetadataTests", dependencies: ["OMMetadata", "OMProto", "RocksDB"]),
+    .testTarget(name: "OzoneManagerTests", dependencies: ["OzoneManager", "OMMetadata", "OMProto"]),
+    .testTarget(name: "O3CLITests", dependencies: ["O3CLI", "OzoneClient", "OMProto"]),
+  ]
+)

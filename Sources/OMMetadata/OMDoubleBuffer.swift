@@ -1,0 +1,177 @@
+import Foundation
+
+/// Batches applied transactions and writes them to RocksDB on a background thread.
+///
+/// Apply appends to the *current* buffer; the flush thread swaps it with the empty *ready* buffer
+/// and writes everything it took in one atomic WriteBatch whose last row is the batch's term#index
+/// (so the database always says exactly which transactions it holds). After the write it evicts
+/// the flushed cache entries, releases back-pressure and reports the flushed term#index.
+///
+/// Back-pressure: `add` blocks while `maxUnflushedTransactions` are waiting for a flush
+/// (Ozone's `ozone.om.unflushed.transaction.max.count`, default 10000), bounding memory.
+/// A failed write is fail-stop (`onFatalError`): continuing would let the replica diverge.
+public final class OMDoubleBuffer: @unchecked Sendable {
+  // @unchecked: every mutable field below is read and written only while holding `condition`.
+  private let condition = NSCondition()
+  private var current: [(termIndex: TermIndex, part: OMBatchPart)] = []
+  private var unflushedCount = 0
+  private var held = false
+  private var stopping = false
+  private var flushThreadRunning = false
+  private var flushed: TermIndex
+  private var waiters: [(index: UInt64, callback: @Sendable () -> Void)] = []
+  private var flushCount = 0
+  private var blockedAdders = 0
+
+  private let store: OMMetadataStore
+  private let maxUnflushedTransactions: Int
+  private let syncWrites: Bool
+  private let onFlushed: @Sendable (TermIndex) -> Void
+  private let onFatalError: @Sendable (Error) -> Void
+
+  /// - Parameters:
+  ///   - syncWrites: fsync each batch. A single OM without Raft needs it (its acknowledgement
+  ///     waits for the flush); under Raft the log is the write-ahead log and batches need no sync.
+  ///   - onFlushed: called on the flush thread after each batch with its last term#index.
+  ///   - onFatalError: called when a batch cannot be written; the caller must stop the replica.
+  public init(
+    store: OMMetadataStore, maxUnflushedTransactions: Int, syncWrites: Bool, flushedUpTo: TermIndex,
+    onFlushed: @escaping @Sendable (TermIndex) -> Void = { _ in },
+    onFatalError: @escaping @Sendable (Error) -> Void
+  ) {
+    precondition(maxUnflushedTransactions > 0)
+    self.store = store
+    self.maxUnflushedTransactions = maxUnflushedTransactions
+    self.syncWrites = syncWrites
+    self.flushed = flushedUpTo
+    self.onFlushed = onFlushed
+    self.onFatalError = onFatalError
+  }
+
+  public func start() {
+    condition.withLock {
+      precondition(!flushThreadRunning, "the flush thread is already running")
+      flushThreadRunning = true
+    }
+    let thread = Thread { [self] in flushLoop() }
+    thread.name = "om-double-buffer-flush"
+    thread.start()
+  }
+
+  /// Queues one applied transaction; blocks while too many are unflushed.
+  public func add(_ part: OMBatchPart, termIndex: TermIndex) {
+    condition.withLock {
+      while unflushedCount >= maxUnflushedTransactions && !stopping {
+        blockedAdders += 1
+        condition.wait()
+        blockedAdders -= 1
+      }
+      precondition(current.last.map { $0.termIndex.index < termIndex.index } ?? (flushed.index < termIndex.index),
+        "transactions must be added in log order")
+      current.append((termIndex: termIndex, part: part))
+      unflushedCount += 1
+      condition.broadcast()
+    }
+  }
+
+  /// Runs `callback` (on the flush thread, or now) once everything up to `index` is in RocksDB.
+  public func whenFlushed(_ index: UInt64, _ callback: @escaping @Sendable () -> Void) {
+    let alreadyFlushed = condition.withLock {
+      if flushed.index >= index { return true }
+      waiters.append((index: index, callback: callback))
+      return false
+    }
+    if alreadyFlushed { callback() }
+  }
+
+  /// Blocks until every transaction added so far is in RocksDB (or the buffer stops).
+  public func awaitFlush() {
+    condition.withLock {
+      while unflushedCount > 0 && flushThreadRunning {
+        condition.wait()
+      }
+    }
+  }
+
+  /// The term#index of the last transaction written to RocksDB.
+  public var flushedTermIndex: TermIndex { condition.withLock { flushed } }
+
+  /// How many batches have been written (a batch holds one or more transactions).
+  public var batchCount: Int { condition.withLock { flushCount } }
+
+  /// How many `add` calls are waiting for the flush to make room (back-pressure in effect).
+  public var blockedAddCount: Int { condition.withLock { blockedAdders } }
+
+  /// Holds every flush until `releaseFlushes`: tests use it to read while RocksDB lags the cache.
+  public func holdFlushes() {
+    condition.withLock { held = true }
+  }
+
+  public func releaseFlushes() {
+    condition.withLock {
+      held = false
+      condition.broadcast()
+    }
+  }
+
+  /// Flushes what is queued, then stops the flush thread and waits for it to end.
+  public func stop() {
+    condition.withLock {
+      stopping = true
+      held = false
+      condition.broadcast()
+      while flushThreadRunning {
+        condition.wait()
+      }
+    }
+  }
+
+  private func flushLoop() {
+    while let batch = takeBatch() {
+      do {
+        try store.write(batch, sync: syncWrites)
+      } catch {
+        condition.withLock {
+          flushThreadRunning = false
+          condition.broadcast()
+        }
+        onFatalError(error)
+        return
+      }
+      store.evict(batch)
+      finish(batch)
+    }
+  }
+
+  /// Waits for work and swaps the buffers; nil when stopping with nothing left.
+  private func takeBatch() -> [(termIndex: TermIndex, part: OMBatchPart)]? {
+    condition.withLock {
+      while (current.isEmpty || held) && !stopping {
+        condition.wait()
+      }
+      if current.isEmpty {
+        flushThreadRunning = false
+        condition.broadcast()
+        return nil
+      }
+      let ready = current
+      current = []
+      return ready
+    }
+  }
+
+  private func finish(_ batch: [(termIndex: TermIndex, part: OMBatchPart)]) {
+    let last = batch[batch.count - 1].termIndex
+    let due: [@Sendable () -> Void] = condition.withLock {
+      unflushedCount -= batch.count
+      flushed = last
+      flushCount += 1
+      let due = waiters.filter { $0.index <= last.index }.map(\.callback)
+      waiters.removeAll { $0.index <= last.index }
+      condition.broadcast()
+      return due
+    }
+    for callback in due { callback() }
+    onFlushed(last)
+  }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import OMProto
+import RocksDB
+
+/// The OM's RocksDB database (`om.db`) with its typed tables and their caches.
+///
+/// Thread-safety: reads may run on any thread; cache writes come from the one apply thread;
+/// database writes come from the one double-buffer flush thread.
+public final class OMMetadataStore: Sendable {
+  /// Version of the table layout written by `initialize`; `open` refuses any other.
+  public static let layoutVersion = "1"
+
+  public let path: String
+  public let volumeTable: TypedTable<VolumeInfo>
+  public let bucketTable: TypedTable<BucketInfo>
+  public let keyTable: TypedTable<KeyInfo>
+  public let openKeyTable: TypedTable<KeyInfo>
+  public let deletedTable: TypedTable<KeyInfo>
+  let transactionInfoFamily: RocksColumnFamily
+  let metaFamily: RocksColumnFamily
+  let database: RocksDatabase
+
+  /// Creates a new, empty om.db at `path`; refuses a path that already holds one.
+  public static func initialize(path: String) throws {
+    if FileManager.default.fileExists(atPath: path) {
+      throw OMMetadataError(.alreadyInitialized, "\(path) already exists; refusing to overwrite an initialised OM database")
+    }
+    let database = try RocksDatabase.open(path: path, columnFamilies: OMTableName.allCases.map(\.rawValue))
+    defer { database.close() }
+    let meta = try database.columnFamily(OMTableName.metaTable.rawValue)
+    try database.put(OMKeys.layoutVersion, Array(layoutVersion.utf8), in: meta, sync: true)
+  }
+
+  /// Opens an initialised om.db and loads the full caches (volumes, buckets).
+  public static func open(path: String) throws -> OMMetadataStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw OMMetadataError(.notInitialized, "no OM database at \(path); run 'o3 om --init' first")
+    }
+    var options = RocksDBOptions()
+    options.createIfMissing = false
+    let database = try RocksDatabase.open(path: path, columnFamilies: OMTableName.allCases.map(\.rawValue), options: options)
+    do {
+      let store = try OMMetadataStore(path: path, database: database)
+      try store.checkLayoutVersion()
+      try store.loadFullCaches()
+      return store
+    } catch {
+      database.close()
+      throw error
+    }
+  }
+
+  private init(path: String, database: RocksDatabase) throws {
+    func family(_ name: OMTableName) throws -> RocksColumnFamily { try database.columnFamily(name.rawValue) }
+    self.path = path
+    self.database = database
+    self.volumeTable = TypedTable(name: .volumeTable, family: try family(.volumeTable), database: database, cacheMode: .full)
+    self.bucketTable = TypedTable(name: .bucketTable, family: try family(.bucketTable), database: database, cacheMode: .full)
+    self.keyTable = TypedTable(name: .keyTable, family: try family(.keyTable), database: database, cacheMode: .partial)
+    self.openKeyTable = TypedTable(name: .openKeyTable, family: try family(.openKeyTable), database: database, cacheMode: .partial)
+    self.deletedTable = TypedTable(name: .deletedTable, family: try family(.deletedTable), database: database, cacheMode: .partial)
+    self.transactionInfoFamily = try family(.transactionInfoTable)
+    self.metaFamily = try family(.metaTable)
+  }
+
+  private func checkLayoutVersion() throws {
+    let stored = try database.get(OMKeys.layoutVersion, in: metaFamily).map { String(decoding: $0, as: UTF8.self) }
+    guard let stored else {
+      throw OMMetadataError(.notInitialized, "\(path) has no layout version; it was not created by 'o3 om --init'")
+    }
+    guard stored == Self.layoutVersion else {
+      throw OMMetadataError(.unsupportedLayout, "\(path) has layout version \(stored); this O3 reads version \(Self.layoutVersion)")
+    }
+  }
+
+  private func loadFullCaches() throws {
+    try load(volumeTable)
+    try load(bucketTable)
+  }
+
+  private func load<Value>(_ table: TypedTable<Value>) throws {
+    let iterator = try database.makeIterator(in: table.family)
+    iterator.seekToFirst()
+    while iterator.isValid {
+      let key = iterator.key
+      table.cache.load(key, try table.decode(iterator.value, key: key))
+      iterator.next()
+    }
+    try iterator.checkError()
+  }
+
+  /// The term#index of the last transaction flushed to RocksDB; `.zero` for a new database.
+  public func transactionInfo() throws -> TermIndex {
+    guard let bytes = try database.get(OMKeys.transactionInfo, in: transactionInfoFamily) else { return .zero }
+    guard let termIndex = TermIndex(encoded: bytes) else {
+      throw OMMetadataError(.corruptValue, "transactionInfoTable holds '\(String(decoding: bytes, as: UTF8.self))', not term#index")
+    }
+    return termIndex
+  }
+
+  /// Puts one transaction's changes into the table caches, stamped with its log index.
+  public func applyToCache(_ part: OMBatchPart, epoch: UInt64) {
+    for change in part.volumes { volumeTable.cache.put(change.key, change.value, epoch: epoch) }
+    for change in part.buckets { bucketTable.cache.put(change.key, change.value, epoch: epoch) }
+    for change in part.keys { keyTable.cache.put(change.key, change.value, epoch: epoch) }
+    for change in part.openKeys { openKeyTable.cache.put(change.key, change.value, epoch: epoch) }
+    for change in part.deletedKeys { deletedTable.cache.put(change.key, change.value, epoch: epoch) }
+  }
+
+  /// Writes transactions to RocksDB in one atomic batch ending with their last term#index.
+  func write(_ transactions: [(termIndex: TermIndex, part: OMBatchPart)], sync: Bool) throws {
+    guard let last = transactions.last else { return }
+    let batch = RocksWriteBatch()
+    for transaction in transactions {
+      add(transaction.part.volumes, of: volumeTable, to: batch)
+      add(transaction.part.buckets, of: bucketTable, to: batch)
+      add(transaction.part.keys, of: keyTable, to: batch)
+      add(transaction.part.openKeys, of: openKeyTable, to: batch)
+      add(transaction.part.deletedKeys, of: deletedTable, to: batch)
+    }
+    batch.put(OMKeys.transactionInfo, last.termIndex.encoded, in: transactionInfoFamily)
+    try database.write(batch, sync: sync)
+  }
+
+  private func add<Value>(_ changes: [TableChange<Value>], of table: TypedTable<Value>, to batch: RocksWriteBatch) {
+    for change in changes {
+      if let value = change.value {
+        batch.put(change.key, table.encode(value), in: table.family)
+      } else {
+        batch.delete(change.key, in: table.family)
+      }
+    }
+  }
+
+  /// Drops flushed cache entries whose epoch still matches (see `TableCache`).
+  func evict(_ transactions: [(termIndex: TermIndex, part: OMBatchPart)]) {
+    func flushed<Value>(_ changes: KeyPath<OMBatchPart, [TableChange<Value>]>) -> [(key: [UInt8], epoch: UInt64)] {
+      transactions.flatMap { transaction in
+        transaction.part[keyPath: changes].map { (key: $0.key, epoch: transaction.termIndex.index) }
+      }
+    }
+    volumeTable.cache.evict(flushed(\.volumes))
+    bucketTable.cache.evict(flushed(\.buckets))
+    keyTable.cache.evict(flushed(\.keys))
+    openKeyTable.cache.evict(flushed(\.openKeys))
+    deletedTable.cache.evict(flushed(\.deletedKeys))
+  }
+
+  /// Every row of every table, in family then key order: for comparing replicas byte for byte.
+  public func dumpAllTables() throws -> [(table: String, key: [UInt8], value: [UInt8])] {
+    var rows: [(table: String, key: [UInt8], value: [UInt8])] = []
+    for name in OMTableName.allCases {
+      let iterator = try database.makeIterator(in: try database.columnFamily(name.rawValue))
+      iterator.seekToFirst()
+      while iterator.isValid {
+        rows.append((table: name.rawValue, key: iterator.key, value: iterator.value))
+        iterator.next()
+      }
+      try iterator.checkError()
+    }
+    return rows
+  }
+
+  public func close() {
+    database.close()
+  }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import OMMetadata
+import OMProto
+import SwiftProtobuf
+
+/// Applies logged write requests in log order: the one apply path every replica runs, whether a
+/// single OM assigns the indexes itself or Raft delivers committed entries.
+///
+/// `apply` must be called from one thread at a time, in increasing index order.
+public final class OMStateMachine: Sendable {
+  public let store: OMMetadataStore
+  public let doubleBuffer: OMDoubleBuffer
+
+  public init(store: OMMetadataStore, doubleBuffer: OMDoubleBuffer) {
+    self.store = store
+    self.doubleBuffer = doubleBuffer
+  }
+
+  /// Applies one logged request: the response is final, the changes are in the table caches and
+  /// queued for the flush (which may block here under back-pressure).
+  ///
+  /// A request that does not decode is refused the same way on every replica (INVALID_REQUEST)
+  /// and still advances the applied index. A failure of the store is thrown: fail-stop.
+  public func apply(_ requestBytes: [UInt8], at termIndex: TermIndex) throws -> OMResponse {
+    let request: OMRequest
+    do {
+      request = try OMRequest(serializedBytes: requestBytes)
+    } catch {
+      doubleBuffer.add(OMBatchPart(), termIndex: termIndex)
+      return .failure(.unspecified, OMException(.invalidRequest, "the logged request does not decode: \(error)"))
+    }
+    return try apply(request, at: termIndex)
+  }
+
+  /// Applies one already-decoded logged request (see `apply(_:at:)`).
+  public func apply(_ request: OMRequest, at termIndex: TermIndex) throws -> OMResponse {
+    let transaction = OMTransaction(index: termIndex.index, term: termIndex.term, store: store)
+    let (response, part) = try OMRequestRouter.apply(request, transaction: transaction)
+    store.applyToCache(part, epoch: termIndex.index)
+    doubleBuffer.add(part, termIndex: termIndex)
+    return response
+  }
+}
