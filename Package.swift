@@ -77,7 +77,14 @@ let package = Package(
     .testTarget(name: "O3RPCTests", dependencies: ["O3RPC"]),
     .testTarget(name: "O3CommonTests", dependencies: ["O3Common"]),
     .testTarget(name: "OMMetadataTests", dependencies: ["OMMetadata", "OMProto", "RocksDB"]),
-    .testTarget(name: "OzoneManagerTests", dependencies: ["OzoneManager", "OMMetadata", "OMProto"]),
-    .testTarget(name: "O3CLITests", dependencies: ["O3CLI", "OzoneClient", "OMProto"]),
+    .testTarget(
+      name: "OzoneManagerTests",
+      dependencies: [
+        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .testTarget(name: "O3CLITests", dependencies: ["O3CLI"]),
   ]
 )

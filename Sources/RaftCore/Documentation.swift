@@ -9,7 +9,9 @@
 /// thread, and draws randomness only from the injected ``RaftRandom`` (election jitter). Peers
 /// are iterated in ascending ``PeerID`` order, so one seed and one input sequence give one run.
 /// The core reads durable state through ``RaftStorage``; ``MemoryRaftStorage`` is the in-memory
-/// implementation for tests and simulation.
+/// implementation for tests and simulation. A new group starts from ``BootstrapLog``: each
+/// founding peer's log holds one committed membership entry per initial member, so the log
+/// alone explains every membership and a joining peer (empty log) learns it by replication.
 ///
 /// ## Durability contract
 ///
@@ -65,7 +67,12 @@
 /// ``SnapshotNotice``; its state machine fetches a checkpoint out of band and calls
 /// `snapshotInstalled(_:)` with the term/index installed (at or after the leader's compaction
 /// point). The follower's log restarts after it (`Ready.snapshot` to persist) and the leader
-/// probes from the next index. A lost notice is re-sent after an election timeout.
+/// probes from the next index. A lost notice is re-sent after an election timeout; repeats are
+/// answered "in progress" and not surfaced again, but may raise the required compaction point,
+/// which `pendingSnapshotNotice` shows. An install older than that, or one the core no longer
+/// expects (after a restart or a campaign), is refused and reported to the leader as failed.
+/// The state machine may thus be ahead of the core's applied index: it must skip committed
+/// entries at or below the index it has already applied.
 ///
 /// ## Knobs (``RaftConfiguration``) and their bounds
 ///

@@ -43,6 +43,7 @@ struct Progress {
     switch state {
     case .replicate:
       guard let lastIndex else { return }
+      precondition(lastIndex >= next, "sent entries \(lastIndex) behind next \(next)")
       next = lastIndex + 1
       inflights.add(lastIndex: lastIndex, payloadBytes: payloadBytes)
     case .probe:
@@ -61,6 +62,7 @@ struct Progress {
     }
     next = max(next, index + 1)
     inflights.free(through: index)
+    precondition(match < next, "progress invariant match < next broken")
     return updated
   }
 
@@ -77,6 +79,7 @@ struct Progress {
       guard rejected == next - 1 else { return false }
       next = max(min(rejected, probeHint + 1), match + 1)
       probeSent = false
+      precondition(match < next, "progress invariant match < next broken")
     case .snapshot:
       // Nothing was sent since the notice: any rejection is stale.
       return false

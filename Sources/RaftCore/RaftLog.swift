@@ -89,9 +89,10 @@ struct RaftLog<Storage: RaftStorage> {
 
   /// The last position at or before `index` whose term is at most `term`: where a log whose
   /// entry at `index` has that term may still agree with this one. Stops at the compaction
-  /// point, whose entry is committed and therefore shared.
+  /// point, whose entry is committed and therefore shared; below it the term is unknown (0).
   func lastPosition(atOrBefore index: UInt64, withTermAtMost term: UInt64) -> TermIndex {
     var candidate = min(index, lastIndex)
+    if candidate < snapshot.last.index { return TermIndex(term: 0, index: candidate) }
     while candidate > snapshot.last.index {
       let candidateTerm = self.term(at: candidate)!
       if candidateTerm <= term { return TermIndex(term: candidateTerm, index: candidate) }

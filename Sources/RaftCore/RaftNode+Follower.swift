@@ -36,14 +36,17 @@ extension RaftNode {
     send(to: sender, .snapshotStatus(.inProgress))
   }
 
-  mutating func finishSnapshotInstall(_ installed: TermIndex) {
-    guard let notice = pendingNotice else {
-      preconditionFailure("snapshotInstalled(\(installed)) without a snapshot notice")
+  mutating func finishSnapshotInstall(_ installed: TermIndex) -> Bool {
+    // A peer that campaigned meanwhile keeps its log: the leader that asked is gone.
+    guard let notice = pendingNotice, role == .follower else {
+      pendingNotice = nil
+      return false
     }
     pendingNotice = nil
-    precondition(
-      installed.index >= notice.request.leaderSnapshot.index,
-      "checkpoint \(installed) is older than the leader's compaction point")
+    guard installed.index >= notice.request.leaderSnapshot.index else {
+      send(to: leader ?? notice.leader, .snapshotStatus(.failed))
+      return false
+    }
     precondition(installed.index >= log.applied, "checkpoint \(installed) is older than applied")
     if installed.index <= log.committed || log.matches(installed) {
       log.fastForward(to: installed)
@@ -54,5 +57,6 @@ extension RaftNode {
       membershipLog.reset(to: metadata)
     }
     send(to: leader ?? notice.leader, .snapshotStatus(.installed(installed)))
+    return true
   }
 }

@@ -38,6 +38,7 @@ extension RaftNode {
     reset(toTerm: term)
     role = .leader
     leader = id
+    pendingNotice = nil
     synchronizeProgressWithMembership()
     // The no-op commits the entries of earlier terms (paper §5.4.2) and tells the leader when
     // it may serve reads and change the membership.

@@ -18,7 +18,8 @@ public struct RaftNode<Storage: RaftStorage> {
   var random: any RaftRandom
   var log: RaftLog<Storage>
   var membershipLog: MembershipLog
-  /// The leader's view of every member; empty unless leader.
+  /// The leader's view of every member; empty unless leader. Never iterated where order could
+  /// show (messages go out in `membership.members` order).
   var progress: [PeerID: Progress] = [:]
   /// Votes received in the current (pre-)election.
   var votes: [PeerID: Bool] = [:]
@@ -139,15 +140,26 @@ public struct RaftNode<Storage: RaftStorage> {
 
   /// Tells the peer its state machine has installed a checkpoint at `installed` after a
   /// ``SnapshotNotice``: the log now starts after it. Call between `advance()` and `ready()`.
-  public mutating func snapshotInstalled(_ installed: TermIndex) {
+  /// Returns false, and tells the leader the install failed, when no notice is pending (after
+  /// a restart) or the checkpoint is older than the pending notice's compaction point (a newer
+  /// notice raised it; see ``pendingSnapshotNotice``); the leader then asks again.
+  @discardableResult
+  public mutating func snapshotInstalled(_ installed: TermIndex) -> Bool {
     precondition(outstandingReady == nil, "snapshotInstalled while a Ready is outstanding")
-    finishSnapshotInstall(installed)
+    return finishSnapshotInstall(installed)
+  }
+
+  /// The checkpoint install this peer is waiting for, with the newest compaction point a leader
+  /// asked for (a later notice may raise the one first reported in a Ready).
+  public var pendingSnapshotNotice: SnapshotNotice? {
+    pendingNotice.map { SnapshotNotice(leader: $0.leader, leaderSnapshot: $0.request.leaderSnapshot) }
   }
 
   /// Tells the peer the checkpoint install failed; the leader will ask again.
   public mutating func snapshotInstallFailed() {
     guard let notice = pendingNotice else { return }
     pendingNotice = nil
+    guard role == .follower else { return }
     send(to: leader ?? notice.leader, .snapshotStatus(.failed))
   }
 

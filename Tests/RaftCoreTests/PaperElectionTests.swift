@@ -63,6 +63,7 @@ import Testing
   func electionTimeoutStartsAnElection(role: RaftRole) {
     var node = Fixture.node()
     if role == .candidate { node.campaign() }
+    node.persistReady()
     let termBefore = node.term
     for _ in 0..<(2 * node.configuration.electionTimeoutTicks) { node.tick() }
     #expect(node.term == termBefore + 1)

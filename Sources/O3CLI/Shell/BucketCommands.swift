@@ -12,7 +12,7 @@ struct BucketCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a bucket.")
     @OptionGroup var shell: ShellOptions
     @OptionGroup var quota: QuotaOptions
-    @Option(name: [.short, .customLong("user")], help: "Owner of the bucket (default: you).") var owner: String?
+    @Option(name: [.customShort("u"), .customLong("user")], help: "Owner of the bucket (default: you).") var owner: String?
     @Option(name: [.short, .customLong("layout")], help: "Bucket layout: obs (OBJECT_STORE, the only one O3 has yet).")
     var layout: String = "obs"
     @Option(name: .customLong("storage-type"), help: "DISK, SSD, ARCHIVE or RAM_DISK.") var storageType: String = "DISK"
@@ -70,7 +70,7 @@ struct BucketCommand: AsyncParsableCommand {
   struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Change a bucket's owner, versioning or storage type.")
     @OptionGroup var shell: ShellOptions
-    @Option(name: [.short, .customLong("user")], help: "The new owner.") var owner: String?
+    @Option(name: [.customShort("u"), .customLong("user")], help: "The new owner.") var owner: String?
     @Option(name: .long, help: "true or false.") var versioning: Bool?
     @Option(name: .customLong("storage-type"), help: "DISK, SSD, ARCHIVE or RAM_DISK.") var storageType: String?
     @Argument(help: "/volume/bucket") var address: String

@@ -11,7 +11,7 @@ struct VolumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a volume.")
     @OptionGroup var shell: ShellOptions
     @OptionGroup var quota: QuotaOptions
-    @Option(name: [.short, .customLong("user")], help: "Owner of the volume (default: you).") var owner: String?
+    @Option(name: [.customShort("u"), .customLong("user")], help: "Owner of the volume (default: you).") var owner: String?
     @Argument(help: "/volume") var address: String
 
     func run() async throws {
@@ -42,7 +42,7 @@ struct VolumeCommand: AsyncParsableCommand {
       commandName: "list", abstract: "List your volumes, another user's (-u), or all of them (--all).", aliases: ["ls"])
     @OptionGroup var shell: ShellOptions
     @OptionGroup var list: ListOptions
-    @Option(name: [.short, .customLong("user")], help: "List this user's volumes.") var user: String?
+    @Option(name: [.customShort("u"), .customLong("user")], help: "List this user's volumes.") var user: String?
     @Argument(help: "/ (or o3://host:port/)") var address: String = "/"
 
     func run() async throws {
@@ -63,7 +63,7 @@ struct VolumeCommand: AsyncParsableCommand {
   struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Change a volume's owner.")
     @OptionGroup var shell: ShellOptions
-    @Option(name: [.short, .customLong("user")], help: "The new owner.") var owner: String
+    @Option(name: [.customShort("u"), .customLong("user")], help: "The new owner.") var owner: String
     @Argument(help: "/volume") var address: String
 
     func run() async throws {

@@ -7,7 +7,7 @@ struct TestCluster {
   /// One peer: its core (nil while crashed), its durable storage and its state machine.
   struct Peer {
     var node: RaftNode<MemoryRaftStorage>?
-    let storage: MemoryRaftStorage
+    var storage: MemoryRaftStorage
     var configuration: RaftConfiguration
     /// The entries the state machine applied, in order (durable: survives a crash).
     var applied: [LogEntry] = []
@@ -24,6 +24,14 @@ struct TestCluster {
   }
 
   private(set) var peers: [PeerID: Peer] = [:]
+
+  /// Restarts `id` on `storage` instead of its own (to start from a crafted log).
+  mutating func replaceStorage(of id: PeerID, with storage: MemoryRaftStorage) {
+    var peer = peers[id]!
+    peer.node = try! RaftNode(
+      configuration: peer.configuration, storage: storage, random: SplitMix64Random(seed: peer.randomSeed))
+    peers[id] = Peer(node: peer.node, storage: storage, configuration: peer.configuration, randomSeed: peer.randomSeed)
+  }
   /// Messages sent and not yet delivered, oldest first.
   var inFlight: [RaftMessage] = []
   /// Groups that cannot reach each other; empty when the network is whole.

@@ -1,0 +1,64 @@
+import RaftCore
+
+/// One simulated OM replica: the Raft core, its disk and its key-value state machine, plus the
+/// requests it is serving. Everything but the disk is volatile and lost in a crash.
+struct SimulatedNode {
+  enum Condition: Equatable {
+    case running
+    /// Stopped like SIGSTOP: nothing runs; arriving work waits in `deferred`.
+    case paused
+    case crashed
+  }
+
+  /// A proposal this node made for a client, answered when its index is applied.
+  struct PendingProposal {
+    var position: TermIndex
+    var clientIndex: Int
+    var command: ClientCommand
+    var attempt: Int
+  }
+
+  /// A ReadIndex read this node asked for, answered once applied reaches its read index.
+  struct PendingRead {
+    var clientIndex: Int
+    var command: ClientCommand
+    var attempt: Int
+    var readIndex: UInt64?
+  }
+
+  /// Work that arrived while the node was paused, bounded like a socket buffer.
+  static let deferredEventsMax = 2_048
+
+  let id: PeerID
+  var disk: SimulatedDisk
+  var raft: RaftNode<MemoryRaftStorage>?
+  var stateMachine: KeyValueStateMachine
+  var condition: Condition = .running
+  /// Bumped at every crash, so that timers of an earlier life are ignored.
+  var incarnation: UInt64 = 0
+  /// The Ready whose writes wait for an fsync before its messages go out.
+  var outstandingReady: Ready?
+  var proposals: [UInt64: PendingProposal] = [:]
+  /// Reads by context bytes; answered in `readIndex` order.
+  var reads: [[UInt8]: PendingRead] = [:]
+  /// Contexts of reads confirmed by a ReadState, waiting for the state machine to catch up.
+  var confirmedReads: [[UInt8]] = []
+  var deferred: [SimulationEvent] = []
+  /// The leader's checkpoint this node was told to fetch, while the download runs.
+  var snapshotFetchSource: Int?
+  /// The highest compaction point named by a snapshot notice this life: a checkpoint below it
+  /// may be older than the notice the core holds.
+  var noticeIndexMax: UInt64 = 0
+  /// A downloaded checkpoint to install once no Ready is outstanding.
+  var checkpointToInstall: StateMachineCheckpoint?
+  /// The newest durable term and vote, which no crash may take back.
+  var durableHardState = HardState()
+
+  init(id: PeerID, membership: Membership) {
+    self.id = id
+    disk = SimulatedDisk(membership: membership)
+    stateMachine = KeyValueStateMachine(membership: disk.live.snapshot.membership)
+  }
+
+  var isRunning: Bool { condition == .running && raft != nil }
+}

@@ -1,0 +1,100 @@
+import RaftCore
+
+/// Checks that need the whole cluster's disks, not just the oracle's records.
+extension Simulation {
+  /// Every newly committed index must be on the synced storage of a majority of voters, under
+  /// the reporter's membership or the committed one (single-server changes keep them one apart).
+  func checkDurableMajority(_ indexes: ClosedRange<UInt64>, reportedBy reporter: Int)
+    throws(SimulationViolation)
+  {
+    var memberships = [oracle.reference.membership]
+    if let membership = nodes[reporter].raft?.membership { memberships.append(membership) }
+    for index in indexes {
+      let term = oracle.committedTerms[Int(index)]
+      let holders = nodes.filter { node in
+        let durable = node.disk.durable
+        return index <= durable.snapshot.last.index || (try? durable.term(at: index)) == term
+      }.map(\.id)
+      let durableMajority = memberships.contains { membership in
+        holders.filter(membership.isVoter).count >= membership.voters.count / 2 + 1
+      }
+      guard durableMajority else {
+        throw SimulationViolation(
+          .commitWithoutDurableMajority,
+          "peer \(nodes[reporter].id) reports \(term)/\(index) committed but only peers "
+            + "\(holders) have it synced; memberships \(memberships)")
+      }
+    }
+  }
+
+  /// A leader holds at most one membership change past its commit index.
+  func checkSingleMembershipChange(leader node: Int) throws(SimulationViolation) {
+    let live = nodes[node].disk.live
+    let commit = live.hardState.commit
+    let pending = live.entries.reversed().prefix { $0.index > commit }.filter {
+      $0.kind == .membershipChange
+    }
+    guard pending.count <= 1 else {
+      throw SimulationViolation(
+        .concurrentMembershipChanges,
+        "leader \(nodes[node].id) holds uncommitted changes at \(pending.map(\.index)) "
+          + "(commit \(commit))")
+    }
+  }
+
+  /// A message may leave only once what it promises is synced: its term, a granted vote, and
+  /// the entries an acknowledgement claims.
+  func checkSentAfterSync(_ message: RaftMessage, from node: Int) throws(SimulationViolation) {
+    let durable = nodes[node].disk.durable
+    let id = nodes[node].id
+    switch message.body {
+    case .preVote, .preVoteResponse:
+      // Pre-votes carry the term the candidate would campaign in; nothing is promised.
+      return
+    case .voteResponse(granted: true):
+      // A later durable term also keeps the promise: no second vote in this term can follow.
+      let promiseKept =
+        durable.hardState.term > message.term
+        || (durable.hardState.term == message.term && durable.hardState.vote == message.to)
+      guard promiseKept else {
+        throw SimulationViolation(
+          .messageBeforeSync,
+          "peer \(id) granted its term \(message.term) vote to \(message.to) with durable "
+            + "\(durable.hardState)")
+      }
+    case .appendResponse(let response) where !response.rejected && response.index > 0:
+      let held =
+        response.index <= durable.snapshot.last.index
+        || (try? durable.term(at: response.index)) != nil
+      guard held else {
+        throw SimulationViolation(
+          .messageBeforeSync,
+          "peer \(id) acknowledged index \(response.index) holding durably only through "
+            + "\(durable.lastIndex)")
+      }
+    default:
+      break
+    }
+    guard message.term <= durable.hardState.term else {
+      throw SimulationViolation(
+        .messageBeforeSync,
+        "peer \(id) sent \(message) in term \(message.term) with durable term "
+          + "\(durable.hardState.term)")
+    }
+  }
+
+  /// The durable term never goes down and a durable vote never changes within its term.
+  func checkDurableHardState(_ node: Int) throws(SimulationViolation) {
+    let durable = nodes[node].disk.durable.hardState
+    let previous = nodes[node].durableHardState
+    let keeps =
+      durable.term > previous.term
+      || (durable.term == previous.term && (previous.vote == nil || previous.vote == durable.vote))
+    guard keeps else {
+      throw SimulationViolation(
+        .hardStateRegressed,
+        "peer \(nodes[node].id) durable state went from \(previous) to \(durable)")
+    }
+    nodes[node].durableHardState = durable
+  }
+}

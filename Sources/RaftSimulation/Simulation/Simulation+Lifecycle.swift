@@ -1,0 +1,156 @@
+import RaftCore
+
+/// Node lives: start, crash (losing what was not synced), restart from disk, pause and resume,
+/// and the checkpoints behind compaction and snapshot installs.
+extension Simulation {
+  /// Starts a node from what its disk holds: the checkpoint, then the log after it.
+  func startNode(_ node: Int) throws(SimulationViolation) {
+    if nodes[node].disk.reconcileWithCheckpoint() { try checkDurableHardState(node) }
+    let disk = nodes[node].disk
+    if let checkpoint = disk.checkpoint {
+      nodes[node].stateMachine = KeyValueStateMachine(checkpoint: checkpoint)
+    } else {
+      precondition(disk.live.snapshot.last.index == 0, "a compacted log without a checkpoint")
+      nodes[node].stateMachine = KeyValueStateMachine(membership: disk.live.snapshot.membership)
+    }
+    var configuration = RaftConfiguration(id: nodes[node].id)
+    configuration.electionTimeoutTicks = options.electionTimeoutTicks
+    configuration.heartbeatIntervalTicks = options.heartbeatIntervalTicks
+    configuration.appliedIndex = nodes[node].stateMachine.applied.index
+    do {
+      nodes[node].raft = try RaftNode(
+        configuration: configuration, storage: disk.live,
+        random: SplitMix64Random(seed: random.next()))
+    } catch {
+      preconditionFailure("the simulator's configuration is invalid: \(error)")
+    }
+    nodes[node].condition = .running
+    let phaseOffset = random.below(options.tickMicroseconds)
+    queue.schedule(
+      .tick(node: node, incarnation: nodes[node].incarnation), at: now + 1 + phaseOffset)
+  }
+
+  /// Power loss: everything volatile goes, and the disk keeps the synced part plus some prefix
+  /// of the unsynced tail.
+  func crash(_ node: Int) throws(SimulationViolation) {
+    guard nodes[node].condition != .crashed else { return }
+    statistics.crashes += 1
+    nodes[node].incarnation += 1
+    nodes[node].condition = .crashed
+    nodes[node].raft = nil
+    nodes[node].outstandingReady = nil
+    nodes[node].proposals = [:]
+    nodes[node].reads = [:]
+    nodes[node].confirmedReads = []
+    nodes[node].deferred = []
+    nodes[node].snapshotFetchSource = nil
+    nodes[node].checkpointToInstall = nil
+    nodes[node].noticeIndexMax = 0
+    let outcome = nodes[node].disk.crash(random: &random)
+    if outcome.tornFrameDropped { statistics.tornWritesDropped += 1 }
+    try checkDurableHardState(node)
+  }
+
+  func restartIfDown(_ node: Int) throws(SimulationViolation) {
+    guard nodes[node].condition == .crashed, !downForGood[node] else { return }
+    statistics.restarts += 1
+    try startNode(node)
+  }
+
+  func pause(_ node: Int) {
+    guard nodes[node].condition == .running else { return }
+    statistics.pauses += 1
+    nodes[node].condition = .paused
+  }
+
+  /// Continues a paused node: the work that arrived meanwhile runs first, in arrival order.
+  func resume(_ node: Int) throws(SimulationViolation) {
+    guard nodes[node].condition == .paused else { return }
+    nodes[node].condition = .running
+    let deferred = nodes[node].deferred
+    nodes[node].deferred = []
+    for event in deferred {
+      switch event {
+      case .deliver(let message): try step(message, at: node)
+      case .clientRequest(_, let request): try receive(request, at: node)
+      case .fsyncDone(_, let incarnation): try fsyncDone(node, incarnation: incarnation)
+      case .snapshotFetched(_, let incarnation, let source):
+        try snapshotFetched(node, incarnation: incarnation, source: source)
+      default: preconditionFailure("\(event) is never deferred")
+      }
+    }
+    try driveReady(node)
+  }
+
+  /// The state machine saves a checkpoint and the log is compacted behind it, keeping a few
+  /// entries for followers that are slightly behind.
+  func compact(_ node: Int) {
+    guard nodes[node].isRunning else { return }
+    let checkpoint = nodes[node].stateMachine.checkpoint
+    guard checkpoint.applied.index > nodes[node].disk.checkpoint?.applied.index ?? 0 else { return }
+    statistics.compactions += 1
+    nodes[node].disk.saveCheckpoint(checkpoint)
+    let keptEntries = random.below(4)
+    guard checkpoint.applied.index > keptEntries else { return }
+    nodes[node].disk.compact(through: checkpoint.applied.index - keptEntries)
+  }
+
+  func startSnapshotFetch(_ notice: SnapshotNotice, at node: Int) {
+    guard nodes[node].snapshotFetchSource == nil else { return }
+    let source = index(of: notice.leader)
+    nodes[node].snapshotFetchSource = source
+    let delay = ticks(1) + random.below(ticks(4))
+    queue.schedule(
+      .snapshotFetched(node: node, incarnation: nodes[node].incarnation, source: source),
+      at: now + delay)
+  }
+
+  /// The out-of-band download ends: it worked if the source ran and both directions of the
+  /// link held, and if its checkpoint is not behind what this node already applied.
+  func snapshotFetched(_ node: Int, incarnation: UInt64, source: Int) throws(SimulationViolation) {
+    guard nodes[node].incarnation == incarnation, nodes[node].condition != .crashed else { return }
+    guard nodes[node].condition == .running else {
+      deferEvent(.snapshotFetched(node: node, incarnation: incarnation, source: source), at: node)
+      return
+    }
+    nodes[node].snapshotFetchSource = nil
+    let reachable =
+      nodes[source].isRunning && network.isConnected(from: node, to: source)
+      && network.isConnected(from: source, to: node)
+    guard reachable, let checkpoint = nodes[source].disk.checkpoint else {
+      nodes[node].raft!.snapshotInstallFailed()
+      try driveReady(node)
+      return
+    }
+    if nodes[node].outstandingReady == nil {
+      try install(checkpoint, at: node)
+      try driveReady(node)
+    } else {
+      nodes[node].checkpointToInstall = checkpoint
+    }
+  }
+
+  /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft.
+  ///
+  /// The core requires the checkpoint to reach the compaction point of the notice it holds,
+  /// which a driver cannot read; the newest notice index this node received bounds it from
+  /// above, so a checkpoint below that is reported as a failed install and fetched again.
+  func install(_ checkpoint: StateMachineCheckpoint, at node: Int) throws(SimulationViolation) {
+    guard checkpoint.applied.index >= nodes[node].stateMachine.applied.index,
+      checkpoint.applied.index >= nodes[node].noticeIndexMax
+    else {
+      nodes[node].raft!.snapshotInstallFailed()
+      return
+    }
+    try oracle.observeInstalled(checkpoint, by: nodes[node].id)
+    statistics.checkpointsInstalled += 1
+    nodes[node].disk.saveCheckpoint(checkpoint)
+    nodes[node].stateMachine = KeyValueStateMachine(checkpoint: checkpoint)
+    nodes[node].raft!.snapshotInstalled(checkpoint.applied)
+    for index in nodes[node].proposals.keys.sorted() where index <= checkpoint.applied.index {
+      // The outcome is somewhere inside the checkpoint; the client learns it by timing out.
+      nodes[node].proposals[index] = nil
+    }
+    serveConfirmedReads(at: node)
+  }
+}
