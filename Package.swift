@@ -26,6 +26,7 @@ let package = Package(
     // MARK: consensus (RaftCore imports only the standard library)
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
+    .target(name: "Raft", dependencies: ["RaftCore", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: RPC
     .target(
@@ -34,6 +35,18 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOExtras", package: "swift-nio-extras"),
+      ]),
+
+    .target(
+      name: "RaftProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(
+      name: "RaftRPC",
+      dependencies: [
+        "Raft", "RaftCore", "RaftProto", "O3RPC",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ]),
 
     // MARK: Ozone Manager
@@ -74,7 +87,15 @@ let package = Package(
     .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
     .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
+    .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftCore", "RaftSimulation"]),
     .testTarget(name: "O3RPCTests", dependencies: ["O3RPC"]),
+    .testTarget(
+      name: "RaftRPCTests",
+      dependencies: [
+        "RaftRPC", "Raft", "RaftCore", "RaftProto", "O3RPC",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
     .testTarget(name: "O3CommonTests", dependencies: ["O3Common"]),
     .testTarget(name: "OMMetadataTests", dependencies: ["OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(

@@ -102,7 +102,7 @@ import Testing
     try om.makeBucket()
     try om.succeed(Requests.createBucket("vol1", "bucket10"))
     let names = (0..<23).map { "photos/\(String(format: "%03d", $0))" } + ["docs/a", "docs/b", "readme"]
-    for name in names.shuffled() { try om.putKey("vol1", "bucket1", name) }
+    for name in names.reversed() { try om.putKey("vol1", "bucket1", name) }
     try om.putKey("vol1", "bucket10", "photos/999")
     try om.succeed(Requests.createKey("vol1", "bucket1", "photos/open"))
     var seen: [String] = []

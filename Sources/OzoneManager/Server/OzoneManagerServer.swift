@@ -93,7 +93,7 @@ public final class OzoneManagerServer: Sendable {
           host: settings.address.host, port: settings.address.port, handler: service, limits: settings.rpcLimits,
           group: group)
       } catch {
-        throw ConfigurationError(key: OzoneConfigKeys.omAddress, message: "cannot listen on \(settings.address): \(error)")
+        throw ConfigurationError(key: OzoneConfigKeys.omAddress, message: "\(error)")
       }
       logger.info(
         "OM started", metadata: ["address": "\(settings.address.host):\(rpcServer.localPort)", "db": "\(store.path)", "applied": "\(flushed)"])

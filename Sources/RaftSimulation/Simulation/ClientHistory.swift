@@ -26,26 +26,33 @@ struct ClientHistory {
     refusedCommands.contains(ClientCommandKey(command))
   }
 
-  /// The history to check: refused operations left out, and an operation whose client timed
-  /// out but which the log shows applied given that application as its return.
+  /// The history to check once the cluster has converged: refused operations left out, and
+  /// an operation whose client never heard back settled by what the log shows.
   ///
-  /// Its effect took place when its entry committed, which is before any node applied it, so
-  /// returning at the first application (with the output the state machine computed) keeps the
-  /// interval around the true linearization point; it only makes the check stricter.
-  func operationsToCheck(
+  /// * Applied somewhere: its effect took place when its entry committed, before any node
+  ///   applied it, so it returns at the first application with the output the state machine
+  ///   computed. The interval still holds the true linearization point; the check only gets
+  ///   stricter.
+  /// * Never applied: after convergence every live member holds one log, all of it committed
+  ///   and applied, so an entry outside it can no longer commit (no node holding it can win an
+  ///   election against that log). The operation had no effect; it is left out. Keeping it with
+  ///   an unknown outcome would be as correct, but each one doubles the orders the checker may
+  ///   have to try.
+  func settledOperations(
     applications: [ClientCommandKey: SafetyOracle.FirstApplication]
   ) -> (operations: [HistoryOperation<KeyValueInput, KeyValueOutput>], resolved: Int) {
     var operations: [HistoryOperation<KeyValueInput, KeyValueOutput>] = []
     var resolved = 0
     for (handle, operation) in recorder.operations.enumerated() where !refused[handle] {
-      var checked = operation
-      if operation.returnTime == nil,
-        let application = applications[ClientCommandKey(commands[handle])]
-      {
-        checked.outcome = .returned(application.output, returnTime: application.time)
-        resolved += 1
+      guard operation.returnTime == nil else {
+        operations.append(operation)
+        continue
       }
-      operations.append(checked)
+      guard let application = applications[ClientCommandKey(commands[handle])] else { continue }
+      var settled = operation
+      settled.outcome = .returned(application.output, returnTime: application.time)
+      resolved += 1
+      operations.append(settled)
     }
     return (operations, resolved)
   }

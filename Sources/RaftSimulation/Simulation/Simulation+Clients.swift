@@ -63,6 +63,11 @@ extension Simulation {
     }
     let client = Int(request.command.clientID - 1)
     let command = request.command
+    if case .get(let key) = command.input, options.sabotage == .readsServedLocally {
+      let value = nodes[node].stateMachine.values[key]
+      reply(.result(.value(value)), to: client, for: command, attempt: request.attempt, from: node)
+      return
+    }
     do throws(RaftError) {
       if case .get = command.input, request.readThroughReadIndex {
         let context = Self.readContext(command)

@@ -92,7 +92,7 @@ extension Simulation {
   /// The client history, with timed-out operations resolved from the log where possible, must
   /// be linearizable.
   func checkHistory() throws(SimulationViolation) {
-    let (operations, resolved) = history.operationsToCheck(applications: oracle.firstApplications)
+    let (operations, resolved) = history.settledOperations(applications: oracle.firstApplications)
     statistics.operationsResolvedFromLog = resolved
     statistics.operationsChecked = operations.count
     switch LinearizabilityChecker(model: KeyValueModel()).check(operations) {

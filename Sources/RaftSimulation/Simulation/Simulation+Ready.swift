@@ -54,7 +54,7 @@ extension Simulation {
       let ready = nodes[node].raft!.ready()
       nodes[node].disk.write(ready)
       try observeWrites(ready, at: node)
-      guard ready.mustSync else {
+      guard ready.mustSync, options.sabotage != .sendBeforeSync else {
         try finish(ready, at: node)
         continue
       }

@@ -60,6 +60,10 @@ public final class Simulation {
 
   /// Runs the simulation to the end of the liveness phase, or to the first violation.
   public func run() -> SimulationReport {
+    SimulationCrashReporter.running(seed: seed) { runPhases() }
+  }
+
+  private func runPhases() -> SimulationReport {
     do throws(SimulationViolation) {
       try start()
       while let (time, event) = queue.pop() {

@@ -47,6 +47,9 @@ public struct SimulationOptions: Hashable, Sendable {
   public var clientAttemptsMax = 6
   public var clientThinkMicroseconds: UInt64 = 1_500
 
+  /// A deliberate driver bug, to show that the checks catch it; nil in every real run.
+  public var sabotage: SimulationSabotage?
+
   public init() {}
 
   /// A fault and workload mix drawn from `seed`, independent of the run's own draws.
@@ -78,4 +81,14 @@ public struct SimulationOptions: Hashable, Sendable {
     crashWeight + pauseWeight + partitionWeight + membershipChangeWeight + leaderTransferWeight
       + compactionWeight
   }
+}
+
+/// Driver bugs the simulator can inject into itself, to prove its checks are not blind.
+public enum SimulationSabotage: Hashable, Sendable {
+  /// Every node answers a get from its own state at once, skipping ReadIndex: a follower or a
+  /// deposed leader serves stale values (etcd#741).
+  case readsServedLocally
+  /// Messages leave before the Ready's writes are synced: a crash can then forget a vote or an
+  /// acknowledged entry.
+  case sendBeforeSync
 }

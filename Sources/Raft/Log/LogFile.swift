@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// An open file of the log directory: thin wrappers over the POSIX calls the log needs, each
+/// turning a failure into a ``RaftLogError`` that names the file.
+///
+/// A value holding a descriptor; whoever created it closes it exactly once. The log never hands
+/// one to a reader after closing it (see ``DurableRaftLog``'s locking).
+struct LogFile: Sendable {
+  let descriptor: Int32
+  /// The path the file had when it was opened or last renamed, for messages and renames.
+  var path: String
+
+  /// Opens `path` for reading and writing, creating it (empty) when `create` is set.
+  static func open(_ path: String, create: Bool = false) throws(RaftLogError) -> LogFile {
+    let flags = create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR
+    let descriptor = retryingInterrupts { systemOpen(path, flags | O_CLOEXEC, 0o644) }
+    guard descriptor >= 0 else { throw failure("open", path) }
+    return LogFile(descriptor: descriptor, path: path)
+  }
+
+  func close() {
+    _ = systemClose(descriptor)
+  }
+
+  /// The current size of the file in bytes.
+  func size() throws(RaftLogError) -> Int {
+    let end = lseek(descriptor, 0, SEEK_END)
+    guard end >= 0 else { throw Self.failure("lseek", path) }
+    return Int(end)
+  }
+
+  /// Exactly `count` bytes starting at `offset`; a shorter file is an error.
+  func read(at offset: Int, count: Int) throws(RaftLogError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var done = 0
+    var failedCall: String?
+    bytes.withUnsafeMutableBytes { buffer in
+      while done < count {
+        let result = Self.retryingInterrupts {
+          pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+        }
+        if result < 0 { failedCall = "pread"; return }
+        if result == 0 { return }
+        done += result
+      }
+    }
+    if let failedCall { throw Self.failure(failedCall, path) }
+    guard done == count else {
+      throw RaftLogError(
+        .ioFailure, "file ended after \(offset + done) bytes, \(count) expected from \(offset)",
+        file: path, offset: offset)
+    }
+    return bytes
+  }
+
+  /// The whole file.
+  func readAll() throws(RaftLogError) -> [UInt8] {
+    try read(at: 0, count: try size())
+  }
+
+  /// Writes all of `bytes` at `offset`.
+  func write(_ bytes: [UInt8], at offset: Int) throws(RaftLogError) {
+    var done = 0
+    var failed = false
+    bytes.withUnsafeBytes { buffer in
+      while done < buffer.count {
+        let result = Self.retryingInterrupts {
+          pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+        }
+        if result <= 0 { failed = true; return }
+        done += result
+      }
+    }
+    if failed { throw Self.failure("pwrite", path) }
+  }
+
+  /// Forces the file's data and size to the disk.
+  func sync() throws(RaftLogError) {
+    guard Self.retryingInterrupts({ fsync(descriptor) }) == 0 else {
+      throw Self.failure("fsync", path)
+    }
+  }
+
+  /// Shortens the file to `size` bytes.
+  func truncate(to size: Int) throws(RaftLogError) {
+    guard Self.retryingInterrupts({ ftruncate(descriptor, off_t(size)) }) == 0 else {
+      throw Self.failure("ftruncate", path)
+    }
+  }
+
+  /// Renames the file; the rename is durable only after the directory is synced.
+  mutating func rename(to newPath: String) throws(RaftLogError) {
+    try Self.rename(path, to: newPath)
+    path = newPath
+  }
+
+  static func rename(_ path: String, to newPath: String) throws(RaftLogError) {
+    guard systemRename(path, newPath) == 0 else { throw failure("rename to \(newPath)", path) }
+  }
+
+  /// Deletes `path`; the deletion is durable only after the directory is synced.
+  static func remove(_ path: String) throws(RaftLogError) {
+    guard unlink(path) == 0 else { throw failure("unlink", path) }
+  }
+
+  /// Makes the creations, renames and deletions in `directory` durable.
+  static func syncDirectory(_ directory: String) throws(RaftLogError) {
+    let descriptor = retryingInterrupts { systemOpen(directory, O_RDONLY | O_CLOEXEC, 0) }
+    guard descriptor >= 0 else { throw failure("open directory", directory) }
+    defer { _ = systemClose(descriptor) }
+    guard retryingInterrupts({ fsync(descriptor) }) == 0 else {
+      throw failure("fsync directory", directory)
+    }
+  }
+
+  /// Writes `bytes` to `path` so that a crash leaves either the old or the new content: a temp
+  /// file, fsync, rename over `path`, directory fsync (two fsyncs).
+  static func replaceAtomically(_ path: String, with bytes: [UInt8], directory: String)
+    throws(RaftLogError)
+  {
+    let temporary = path + temporarySuffix
+    let file = try open(temporary, create: true)
+    do throws(RaftLogError) {
+      try file.write(bytes, at: 0)
+      try file.sync()
+    } catch {
+      file.close()
+      throw error
+    }
+    file.close()
+    try rename(temporary, to: path)
+    try syncDirectory(directory)
+  }
+
+  /// The suffix of files being replaced; one left over is the debris of a crash.
+  static let temporarySuffix = ".tmp"
+
+  private static func retryingInterrupts<Result: BinaryInteger>(_ call: () -> Result) -> Result {
+    while true {
+      let result = call()
+      if result >= 0 || errno != EINTR { return result }
+    }
+  }
+
+  private static func failure(_ call: String, _ path: String) -> RaftLogError {
+    let reason = String(cString: strerror(errno))
+    return RaftLogError(.ioFailure, "\(call) failed: \(reason)", file: path)
+  }
+}
+
+// The POSIX names clash with LogFile's own methods inside the type.
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+  open(path, flags, mode)
+}
+private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

@@ -1,0 +1,18 @@
+import RaftCore
+
+/// The durable log the runtime drives: what the core reads (`RaftStorage`) plus the writes a
+/// Ready asks for. Implementations are internally synchronised: the loop thread reads while
+/// the persistence thread writes.
+public protocol RaftLogStore: RaftStorage, AnyObject, Sendable {
+  /// Writes entries (the first may replace a conflicting suffix); not yet durable.
+  func append(_ entries: [LogEntry]) throws
+  /// Records the hard state; durable no later than the next `sync`, never before the entries
+  /// appended before it.
+  func setHardState(_ state: HardState) throws
+  /// Makes everything written so far durable.
+  func sync() throws
+  /// Restarts the log after a checkpoint the state machine installed (notification mode).
+  func installSnapshot(_ metadata: SnapshotMetadata) throws
+  /// Deletes whole segments up to `index` (at most the durably applied index).
+  func purge(through index: UInt64) throws
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import RaftCore
+
+/// The thread that owns the Raft core: it takes inputs in batches, ticks the core on time, and
+/// runs one Ready at a time through persist → send → apply → advance.
+///
+/// While a Ready is being persisted (the fsync runs on the persistence queue) the loop keeps
+/// stepping messages and taking proposals, so the next Ready carries everything that arrived
+/// meanwhile: one fsync covers them all (group commit).
+final class RaftLoop: @unchecked Sendable {
+  // @unchecked: `inbox` and `stopping` are guarded by `condition`; every other mutable field is
+  // touched only on the loop thread.
+  private let condition = NSCondition()
+  private var inbox: [RaftInput] = []
+  private var stopping = false
+
+  var node: RaftNode<AnyRaftLogStore>
+  let log: any RaftLogStore
+  let transport: any RaftTransport
+  let applier: ApplyLoop
+  let pending: PendingRequests
+  private let configuration: RaftServerConfiguration
+  let logger: Logger
+  let persistQueue = DispatchQueue(label: "raft-persist")
+  var readyInFlight: Ready?
+  var lastSoftState: SoftState?
+  var installingSnapshot = false
+  var failure: Error?
+  let statistics: RaftStatisticsBox
+
+  init(
+    node: RaftNode<AnyRaftLogStore>, log: any RaftLogStore, transport: any RaftTransport, applier: ApplyLoop,
+    pending: PendingRequests, configuration: RaftServerConfiguration, statistics: RaftStatisticsBox, logger: Logger
+  ) {
+    self.node = node
+    self.log = log
+    self.transport = transport
+    self.applier = applier
+    self.pending = pending
+    self.configuration = configuration
+    self.statistics = statistics
+    self.logger = logger
+  }
+
+  func start() {
+    let thread = Thread { [self] in run() }
+    thread.name = "raft-loop-\(configuration.raft.id)"
+    thread.start()
+  }
+
+  /// Queues an input for the loop; returns false when the loop has stopped.
+  @discardableResult
+  func enqueue(_ input: RaftInput) -> Bool {
+    condition.withLock {
+      guard !stopping else { return false }
+      inbox.append(input)
+      condition.signal()
+      return true
+    }
+  }
+
+  func stop() {
+    condition.withLock {
+      stopping = true
+      condition.signal()
+    }
+  }
+
+  private func run() {
+    var nextTick = Date().addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
+    while let inputs = takeInputs(until: nextTick) {
+      for input in inputs { handle(input) }
+      let now = Date()
+      if now >= nextTick {
+        node.tick()
+        pending.expire(now: now)
+        nextTick = now.addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
+      }
+      pumpReady()
+    }
+    pending.failAll(.stopped)
+  }
+
+  /// Waits for inputs or the tick deadline; nil once stopping.
+  private func takeInputs(until deadline: Date) -> [RaftInput]? {
+    condition.withLock {
+      while inbox.isEmpty && !stopping && Date() < deadline {
+        _ = condition.wait(until: deadline)
+      }
+      if stopping { return nil }
+      let taken = inbox
+      inbox = []
+      return taken
+    }
+  }
+
+  private func handle(_ input: RaftInput) {
+    switch input {
+    case .messages(let messages):
+      for message in messages { node.step(message) }
+    case .propose(let data, let waiter):
+      do {
+        let position = try node.propose(data)
+        pending.addProposal(at: position, timeoutMilliseconds: configuration.requestTimeoutMilliseconds, waiter)
+      } catch {
+        waiter(.failure(.from(error)))
+      }
+    case .membershipChange(let change, let waiter):
+      do {
+        let position = try node.proposeMembershipChange(change)
+        pending.addProposal(at: position, timeoutMilliseconds: configuration.requestTimeoutMilliseconds, waiter)
+      } catch {
+        waiter(.failure(.from(error)))
+      }
+    case .read(let request, let waiter):
+      startRead(request, waiter)
+    case .transfer(let target, let completion):
+      do {
+        try node.transferLeader(to: target)
+        completion(nil)
+      } catch {
+        completion(.from(error))
+      }
+    case .persisted(let error):
+      finishReady(persistError: error)
+    case .snapshotInstalled(let installed):
+      installingSnapshot = false
+      if let installed {
+        if !node.snapshotInstalled(installed) {
+          logger.warning("the core refused the installed snapshot \(installed); the leader will notify again")
+        }
+      } else {
+        node.snapshotInstallFailed()
+      }
+    case .unreachable(let peer):
+      node.reportUnreachable(peer)
+    case .status(let completion):
+      completion(node.status)
+    }
+  }
+
+  private func startRead(_ request: [UInt8], _ waiter: @escaping ReadWaiter) {
+    let context = pending.addRead(request: request, waiter: waiter, timeoutMilliseconds: configuration.requestTimeoutMilliseconds)
+    do {
+      try node.readIndex(context: context)
+    } catch {
+      pending.failRead(context: context, .from(error))
+    }
+  }
+}

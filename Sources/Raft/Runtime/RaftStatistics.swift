@@ -1,0 +1,23 @@
+import Synchronization
+
+/// Counters a benchmark or an admin tool reads: how much the log wrote and how often it synced.
+public struct RaftStatistics: Sendable, Hashable {
+  /// Log syncs (fsync) performed.
+  public var syncs: UInt64 = 0
+  /// Entries made durable by those syncs.
+  public var entriesSynced: UInt64 = 0
+}
+
+/// The runtime's counters behind a lock.
+final class RaftStatisticsBox: Sendable {
+  private let value = Mutex(RaftStatistics())
+
+  func recordSync(entries: Int) {
+    value.withLock {
+      $0.syncs += 1
+      $0.entriesSynced += UInt64(entries)
+    }
+  }
+
+  var snapshot: RaftStatistics { value.withLock { $0 } }
+}

@@ -1,0 +1,45 @@
+import RaftCore
+
+/// One committed log entry as the state machine sees it.
+public struct CommittedEntry: Sendable {
+  public var termIndex: TermIndex
+  public var kind: EntryKind
+  /// The proposal's bytes; empty for the leader's no-op.
+  public var data: [UInt8]
+
+  public init(termIndex: TermIndex, kind: EntryKind, data: [UInt8]) {
+    self.termIndex = termIndex
+    self.kind = kind
+    self.data = data
+  }
+
+  /// A membership change or a leader's no-op: nothing for the application to run, but its index
+  /// still counts as applied (Ozone tracks these too, or its leader never becomes ready).
+  public var isApplicationEntry: Bool { kind == .normal && !data.isEmpty }
+}
+
+/// The application Raft replicates (the Ozone Manager, or a test's key-value store).
+///
+/// Every method except `installSnapshotFromLeader` and `query` is called on the runtime's one
+/// apply thread, in log order.
+public protocol ReplicatedStateMachine: AnyObject, Sendable {
+  /// Applies a batch of committed entries in log order and returns one response per entry
+  /// (empty for entries that are not application entries). Deterministic: no clock, no I/O
+  /// beyond the state machine's own storage. A thrown error is fatal to the replica.
+  func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]]
+
+  /// The last entry whose effects are durable in the state machine's own storage; the log may
+  /// be purged up to it (minus the purge gap) and a restart resumes after it.
+  var durablyAppliedIndex: TermIndex { get }
+
+  /// Fetches a checkpoint from `leader` and installs it, at or after `firstLogIndex - 1` (the
+  /// leader's compaction point); returns the term#index installed. Runs off the apply thread;
+  /// the runtime applies nothing while it runs.
+  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> TermIndex
+
+  /// The leader changed (nil: none known) in `term`.
+  func leaderChanged(to leader: PeerID?, term: UInt64)
+
+  /// Answers a read-only request; called once everything up to the read's index is applied.
+  func query(_ request: [UInt8]) throws -> [UInt8]
+}
