@@ -162,7 +162,8 @@ extension RaftMessageCodec {
         throw invalid("a membership lists peer \(raw) twice")
       }
     }
-    return Membership(voters: wire.voters.map(PeerID.init), learners: wire.learners.map(PeerID.init))
+    return Membership(
+      voters: wire.voters.map { PeerID($0) }, learners: wire.learners.map { PeerID($0) })
   }
 
   private static func decode(_ wire: RaftWireSnapshotStatus) throws(RaftRPCError)

@@ -73,7 +73,8 @@ public struct RaftRPCLimits: Sendable {
         + "(\(batchBytesMax)), or a full batch could never be queued")
     try require(reconnectDelayMin > .zero, "reconnectDelayMin must be positive")
     try require(
-      reconnectDelayMax >= reconnectDelayMin, "reconnectDelayMax must be at least reconnectDelayMin")
+      reconnectDelayMax >= reconnectDelayMin, "reconnectDelayMax must be at least reconnectDelayMin"
+    )
     try require(connectTimeout > .zero, "connectTimeout must be positive")
     try require(callTimeout > .zero, "callTimeout must be positive")
   }

@@ -54,8 +54,9 @@ import Testing
     let volumes = try #require(try shell("volume", "list", "\(root)/", "--all").json as? [[String: Any]])
     #expect(volumes.map { $0["name"] as? String } == ["vol1"])
 
-    try shell("bucket", "create", "\(root)/vol1/bucket1", "--namespace-quota", "100")
-    try shell("bucket", "create", "\(root)/vol1/bucket2")
+    try shell("bucket", "create", "\(root)/vol1/bucket1", "--namespace-quota", "100", "--space-quota", "1GB")
+    try shell("bucket", "create", "\(root)/vol1/bucket2", "--space-quota", "2GB")
+    try shellFails("QUOTA_ERROR", "bucket", "create", "\(root)/vol1/bucket4")
     try shellFails("BUCKET_ALREADY_EXISTS", "bucket", "create", "\(root)/vol1/bucket1")
     try shellFails("QUOTA_EXCEEDED", "bucket", "create", "\(root)/vol1/bucket3", "--space-quota", "11GB")
     try shell("bucket", "update", "\(root)/vol1/bucket2", "--versioning", "true")

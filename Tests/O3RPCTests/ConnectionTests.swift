@@ -142,10 +142,12 @@ import Testing
       limits.idleTimeout = .milliseconds(100)
       let server = try await RPCServer.start(
         host: "127.0.0.1", port: 0, handler: ParkingService(), limits: limits, group: group)
+      // No call is made: with a 100 ms idle timeout on a loaded machine, the connection may
+      // legitimately close before a first call, which would make the test flaky.
       let client = try await RPCClient.connect(
         host: "127.0.0.1", port: server.localPort, group: group)
-      #expect(try await client.call(method: "echo", payload: [1], deadline: nil) == [1])
       try await waitUntil("the server closed the idle connection") { !client.isActive }
+      #expect(!client.isActive)
       try await server.shutdown()
     }
   }

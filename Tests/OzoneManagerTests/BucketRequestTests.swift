@@ -50,6 +50,24 @@ import Testing
     #expect(bucket.metadata == [KeyValue("tier", "hot")])
   }
 
+  /// A client cannot forge usage, ids or times: preExecute and apply decide them.
+  @Test func clientSuppliedUsageIdsAndTimesAreReplaced() throws {
+    let om = try OMHarness()
+    try om.succeed(Requests.createVolume("vol1"))
+    var info = Requests.bucketInfo("vol1", "bucket1")
+    info.usedBytes = 1 << 40
+    info.usedNamespace = 12
+    info.objectID = 5
+    info.updateID = 6
+    info.creationTime = 7
+    info.modificationTime = 8
+    try om.succeed(Requests.createBucket(info))
+    let bucket = try #require(try om.bucket("vol1", "bucket1"))
+    #expect(bucket.usedBytes == 0 && bucket.usedNamespace == 0)
+    #expect(bucket.objectID == expectedObjectID(index: om.lastIndex) && bucket.updateID == om.lastIndex)
+    #expect(bucket.creationTime == OMHarness.startMilliseconds && bucket.modificationTime == OMHarness.startMilliseconds)
+  }
+
   @Test(arguments: [
     (BucketLayout.fileSystemOptimized, Status.notSupportedOperation),
     (BucketLayout.legacy, Status.notSupportedOperation),
@@ -171,10 +189,8 @@ import Testing
     request.storageType = .UNRECOGNIZED(-1)
     let response = try om.submit(Requests.setBucketProperty(request))
     let stored = try #require(try om.bucket("vol1", "bucket1"))
-    withKnownIssue("SetBucketProperty accepts a negative, unknown storage type and stores it") {
-      #expect(response.status == .invalidRequest)
-      #expect(stored.storageType == .disk)
-    }
+    #expect(response.status == .invalidRequest)
+    #expect(stored.storageType == .disk)
   }
 
   @Test func deleteBucketRemovesAnEmptyBucketAndUncountsIt() throws {

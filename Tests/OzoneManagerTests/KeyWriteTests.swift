@@ -60,6 +60,8 @@ import Testing
     #expect(try om.submit(Requests.allocateBlock("vol1", "bucket1", "key1", session: 1)).status == .bucketNotFound)
     #expect(
       try om.submit(Requests.commitKey("nosuch", "bucket1", "key1", session: 1, dataSize: 0)).status == .volumeNotFound)
+    #expect(
+      try om.submit(Requests.commitKey("vol1", "bucket1", "key1", session: 1, dataSize: 0)).status == .bucketNotFound)
   }
 
   /// There is no data plane: the OM says so instead of inventing a block.

@@ -15,7 +15,7 @@ import Testing
   /// A payload sent as the body of `om.submitRequest`, with the status it must get.
   enum BadPayload: String, CaseIterable, Sendable {
     case garbage, truncated, unknownField, mismatchedBody, noBody, empty, unknownCommand
-    case keyNameTooLongOnWrite, keyNameTooLongOnRead, deleteKeysOverTheLimit, invalidVolumeName
+    case keyNameTooLongOnWrite, keyNameTooLongOnRead, deleteKeysOverTheLimit, invalidVolumeName, invalidUTF8
 
     var expectedStatus: Status {
       switch self {
@@ -51,6 +51,12 @@ import Testing
       case .deleteKeysOverTheLimit:
         return try Requests.deleteKeys("vol1", "bucket1", (0..<1_001).map { "k\($0)" }).serializedBytes()
       case .invalidVolumeName: return try Requests.createVolume("Vol2").serializedBytes()
+      case .invalidUTF8:
+        // protobuf strings must be UTF-8: "XY" in the key name becomes the invalid pair C3 28.
+        var bytes: [UInt8] = try Requests.createKey("vol1", "bucket1", "XY").serializedBytes()
+        let at = try #require(bytes.indices.first { bytes[$0...].starts(with: Array("XY".utf8)) })
+        bytes.replaceSubrange(at..<at + 2, with: [0xC3, 0x28])
+        return bytes
       }
     }
   }

@@ -7,15 +7,12 @@ import Testing
 /// requiring a space quota on every bucket of a volume that has one (QUOTA_ERROR otherwise:
 /// OMBucketCreateRequest.checkQuotaBytesValid, OMBucketSetPropertyRequest.checkQuotaBytesValid,
 /// OMVolumeSetQuotaRequest.checkQuotaBytesValid) and by the sum-of-bucket-quotas rule.
-/// O3 has the sum rule but not the first one, so a bucket without a quota escapes the volume's.
 @Suite struct VolumeSpaceQuotaTests {
   @Test func aBucketWithoutSpaceQuotaInAVolumeWithOneIsQuotaError() throws {
     let om = try OMHarness()
     try om.succeed(Requests.createVolume("vol1", quotaInBytes: 1_000))
     let response = try om.submit(Requests.createBucket("vol1", "bucket1"))
-    withKnownIssue("CreateBucket accepts a bucket without space quota in a volume with one") {
-      #expect(response.status == .quotaError)
-    }
+    #expect(response.status == .quotaError)
   }
 
   @Test func clearingABucketSpaceQuotaUnderAVolumeQuotaIsQuotaError() throws {
@@ -25,18 +22,14 @@ import Testing
     var clear = Requests.bucketProperties("vol1", "bucket1")
     clear.quotaInBytes = -1
     let response = try om.submit(Requests.setBucketProperty(clear))
-    withKnownIssue("SetBucketProperty clears a bucket's space quota although its volume has one") {
-      #expect(response.status == .quotaError)
-    }
+    #expect(response.status == .quotaError)
   }
 
   @Test func aVolumeSpaceQuotaOverABucketWithoutOneIsQuotaError() throws {
     let om = try OMHarness()
     try om.makeBucket()
     let response = try om.submit(Requests.setVolumeProperty("vol1", quotaInBytes: 1_000))
-    withKnownIssue("SetVolumeProperty sets a space quota over a bucket that has none") {
-      #expect(response.status == .quotaError)
-    }
+    #expect(response.status == .quotaError)
   }
 
   /// The consequence, whichever way the bucket got there: keys exceed the volume's quota.
@@ -50,9 +43,7 @@ import Testing
       committed = try om.submit(Requests.commitKey("vol1", "bucket1", "big", session: session, dataSize: 10_000)).status == .ok
     }
     let usedBytes = try om.bucket("vol1", "bucket1")?.usedBytes ?? 0
-    withKnownIssue("30,000 replicated bytes land in a volume whose space quota is 1,000") {
-      #expect(!committed)
-      #expect(usedBytes <= 1_000)
-    }
+    #expect(!committed)
+    #expect(usedBytes <= 1_000)
   }
 }

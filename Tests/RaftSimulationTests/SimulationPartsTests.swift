@@ -82,6 +82,11 @@ import Testing
       (0..<5).allSatisfy { $0 == node || network.isConnected(from: node, to: $0) }
     }
     #expect(bridges.count == 1)
+    network.partition(.majoritiesRing, leader: nil, random: &random)
+    for node in 0..<5 {
+      let reached = (0..<5).filter { network.isConnected(from: node, to: $0) }
+      #expect(reached.count == 3)
+    }
     network.heal()
     #expect((0..<5).allSatisfy { sender in
       (0..<5).allSatisfy { network.isConnected(from: sender, to: $0) }

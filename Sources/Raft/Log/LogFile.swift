@@ -17,13 +17,13 @@ struct LogFile: Sendable {
   /// Opens `path` for reading and writing, creating it (empty) when `create` is set.
   static func open(_ path: String, create: Bool = false) throws(RaftLogError) -> LogFile {
     let flags = create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR
-    let descriptor = retryingInterrupts { systemOpen(path, flags | O_CLOEXEC, 0o644) }
+    let descriptor = retryingInterrupts { posixOpen(path, flags | O_CLOEXEC, 0o644) }
     guard descriptor >= 0 else { throw failure("open", path) }
     return LogFile(descriptor: descriptor, path: path)
   }
 
   func close() {
-    _ = systemClose(descriptor)
+    _ = posixClose(descriptor)
   }
 
   /// The current size of the file in bytes.
@@ -99,7 +99,7 @@ struct LogFile: Sendable {
   }
 
   static func rename(_ path: String, to newPath: String) throws(RaftLogError) {
-    guard systemRename(path, newPath) == 0 else { throw failure("rename to \(newPath)", path) }
+    guard posixRename(path, newPath) == 0 else { throw failure("rename to \(newPath)", path) }
   }
 
   /// Deletes `path`; the deletion is durable only after the directory is synced.
@@ -109,19 +109,20 @@ struct LogFile: Sendable {
 
   /// Makes the creations, renames and deletions in `directory` durable.
   static func syncDirectory(_ directory: String) throws(RaftLogError) {
-    let descriptor = retryingInterrupts { systemOpen(directory, O_RDONLY | O_CLOEXEC, 0) }
+    let descriptor = retryingInterrupts { posixOpen(directory, O_RDONLY | O_CLOEXEC, 0) }
     guard descriptor >= 0 else { throw failure("open directory", directory) }
-    defer { _ = systemClose(descriptor) }
+    defer { _ = posixClose(descriptor) }
     guard retryingInterrupts({ fsync(descriptor) }) == 0 else {
       throw failure("fsync directory", directory)
     }
   }
 
   /// Writes `bytes` to `path` so that a crash leaves either the old or the new content: a temp
-  /// file, fsync, rename over `path`, directory fsync (two fsyncs).
-  static func replaceAtomically(_ path: String, with bytes: [UInt8], directory: String)
-    throws(RaftLogError)
-  {
+  /// file, fsync, rename over `path`, then (if `durably`) a directory fsync, without which a
+  /// crash may still bring back the old content.
+  static func replaceAtomically(
+    _ path: String, with bytes: [UInt8], directory: String, durably: Bool = true
+  ) throws(RaftLogError) {
     let temporary = path + temporarySuffix
     let file = try open(temporary, create: true)
     do throws(RaftLogError) {
@@ -133,7 +134,7 @@ struct LogFile: Sendable {
     }
     file.close()
     try rename(temporary, to: path)
-    try syncDirectory(directory)
+    if durably { try syncDirectory(directory) }
   }
 
   /// The suffix of files being replaced; one left over is the debris of a crash.
@@ -152,9 +153,9 @@ struct LogFile: Sendable {
   }
 }
 
-// The POSIX names clash with LogFile's own methods inside the type.
-private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+// The POSIX names clash with methods of LogFile and DurableRaftLog inside those types.
+func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
   open(path, flags, mode)
 }
-private func systemClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
-private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
+func posixClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+func posixRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

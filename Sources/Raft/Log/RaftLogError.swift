@@ -22,6 +22,8 @@ public struct RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case entryTooLarge
     /// A system call on a log file or the log directory failed (disk full, I/O error, ...).
     case ioFailure
+    /// Another process or ``DurableRaftLog`` instance holds the log directory's lock.
+    case directoryInUse
     /// The ``RaftLogWriter`` was closed before the request could be written.
     case writerClosed
   }

@@ -112,10 +112,16 @@ enum SegmentFormat {
       kind: kind, data: payload + payloadHeaderBytes..<payload + length, end: end)
   }
 
-  /// Whether the last sector-aligned stretch of `range` (clipped to the range) is all zeros:
-  /// the signature of a file extended by a write whose last block never reached the disk.
+  /// Whether the record ends in zeros from its last sector boundary on (at least its last
+  /// ``zeroTailBytesMin`` bytes): the signature of a file extended by a write whose last block
+  /// never reached the disk.
   private static func endsInZeroSector(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
-    let start = max(range.lowerBound, (range.upperBound - 1) / sectorBytes * sectorBytes)
+    let sectorStart = (range.upperBound - 1) / sectorBytes * sectorBytes
+    let start = min(max(range.lowerBound, sectorStart), range.upperBound - zeroTailBytesMin)
     return bytes[start..<range.upperBound].allSatisfy { $0 == 0 }
   }
+
+  /// A damaged record is taken as torn only if at least this many of its last bytes are zero,
+  /// so that a stored checksum with a zero byte after a sector boundary is not mistaken.
+  private static let zeroTailBytesMin = 8
 }

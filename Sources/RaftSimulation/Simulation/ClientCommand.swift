@@ -40,8 +40,8 @@ struct ClientCommand: Hashable, Sendable {
   /// Decodes a payload written by `encoded()`; nil for anything else (a no-op is empty).
   init?(decoding bytes: [UInt8]) {
     var reader = Reader(bytes: bytes)
-    guard let tag = reader.byte(), let clientID = reader.number(), let operationID = reader.number(),
-      let key = reader.string()
+    guard let tag = reader.byte(), let clientID = reader.number(),
+      let operationID = reader.number(), let key = reader.string()
     else { return nil }
     switch tag {
     case 1:

@@ -38,7 +38,7 @@ struct KeyValueStateMachine: Sendable {
       do {
         membership = try membership.applying(try MembershipChange(decoding: entry.data))
       } catch {
-        preconditionFailure("committed membership entry \(entry.termIndex) does not apply: \(error)")
+        preconditionFailure("membership entry \(entry.termIndex) does not apply: \(error)")
       }
       return nil
     case .normal:

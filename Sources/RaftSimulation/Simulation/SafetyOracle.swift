@@ -52,8 +52,9 @@ struct SafetyOracle {
   }
 
   /// Registers entries just written to `storage` (already holding them).
-  mutating func observeWritten(_ entries: [LogEntry], in storage: MemoryRaftStorage, by peer: PeerID)
-    throws(SimulationViolation)
+  mutating func observeWritten(
+    _ entries: [LogEntry], in storage: MemoryRaftStorage, by peer: PeerID
+  ) throws(SimulationViolation)
   {
     for entry in entries where entry.index >= storage.firstIndex {
       let previousTerm = (try? storage.term(at: entry.index - 1)) ?? 0

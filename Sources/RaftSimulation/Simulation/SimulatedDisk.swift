@@ -93,7 +93,8 @@ struct SimulatedDisk {
     guard let checkpoint, checkpoint.applied.index > live.hardState.commit else { return false }
     let held = try? live.term(at: checkpoint.applied.index)
     if held != checkpoint.applied.term {
-      write(.snapshot(SnapshotMetadata(last: checkpoint.applied, membership: checkpoint.membership)))
+      let start = SnapshotMetadata(last: checkpoint.applied, membership: checkpoint.membership)
+      write(.snapshot(start))
     }
     var hardState = live.hardState
     hardState.commit = checkpoint.applied.index

@@ -11,6 +11,9 @@ struct SimulatedNetwork {
     case asymmetric
     /// Two halves that each reach one bridge node but not each other.
     case bridge
+    /// Nodes on a ring each reach only their two neighbours: every node sees a majority (of 4
+    /// or 5), but no two see the same one (Jepsen's majorities ring).
+    case majoritiesRing
     /// Every link cut: nothing moves.
     case total
   }
@@ -79,6 +82,13 @@ struct SimulatedNetwork {
       let rest = nodes.dropFirst()
       let half = rest.count / 2
       cutBetween(Array(rest.prefix(half)), Array(rest.dropFirst(half)), bothWays: true)
+    case .majoritiesRing:
+      for (position, sender) in nodes.enumerated() {
+        for (otherPosition, receiver) in nodes.enumerated() {
+          let distance = abs(position - otherPosition)
+          if min(distance, nodeCount - distance) > 1 { cut[sender][receiver] = true }
+        }
+      }
     case .total:
       for sender in 0..<nodeCount {
         for receiver in 0..<nodeCount where sender != receiver { cut[sender][receiver] = true }

@@ -2,14 +2,20 @@ import RaftCore
 
 /// Checks that need the whole cluster's disks, not just the oracle's records.
 extension Simulation {
-  /// Every newly committed index must be on the synced storage of a majority of voters, under
-  /// the reporter's membership or the committed one (single-server changes keep them one apart).
+  /// Every newly committed index must be on the synced storage of a majority of the voters that
+  /// could have committed it.
+  ///
+  /// A membership takes effect when appended, so the leader counted the membership of the
+  /// newest change in its log at that moment: the one in force at the index, or the single
+  /// uncommitted change after it. Both are read from the reporter's log.
   func checkDurableMajority(_ indexes: ClosedRange<UInt64>, reportedBy reporter: Int)
     throws(SimulationViolation)
   {
-    var memberships = [oracle.reference.membership]
-    if let membership = nodes[reporter].raft?.membership { memberships.append(membership) }
+    let history = membershipHistory(in: nodes[reporter].disk.live)
     for index in indexes {
+      let inForce = history.last { $0.index <= index } ?? history[0]
+      let next = history.first { $0.index > index }
+      let memberships = [inForce.membership] + (next.map { [$0.membership] } ?? [])
       let term = oracle.committedTerms[Int(index)]
       let holders = nodes.filter { node in
         let durable = node.disk.durable
@@ -25,6 +31,20 @@ extension Simulation {
             + "\(holders) have it synced; memberships \(memberships)")
       }
     }
+  }
+
+  /// The membership at the compaction point, then after each membership entry of the log.
+  private func membershipHistory(in storage: MemoryRaftStorage) -> [MembershipRecord] {
+    var history = [
+      MembershipRecord(index: storage.snapshot.last.index, membership: storage.snapshot.membership)
+    ]
+    for entry in storage.entries where entry.kind == .membershipChange {
+      guard let change = try? MembershipChange(decoding: entry.data),
+        let next = try? history[history.count - 1].membership.applying(change)
+      else { preconditionFailure("the core appended a membership entry that does not apply") }
+      history.append(MembershipRecord(index: entry.index, membership: next))
+    }
+    return history
   }
 
   /// A leader holds at most one membership change past its commit index.

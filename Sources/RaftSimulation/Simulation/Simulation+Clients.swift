@@ -37,8 +37,9 @@ extension Simulation {
 
   private func sendCurrentRequest(_ client: Int, after backoff: UInt64) {
     guard let operation = clients[client].current else { return }
-    if downForGood[clients[client].target] || clients[client].target >= nodes.count {
-      clients[client].target = random.index(below: nodes.count)
+    if downForGood[clients[client].target] {
+      // A client configured with the OMs that are still there.
+      clients[client].target = random.element(of: nodes.indices.filter { !downForGood[$0] })
     }
     guard let delay = clientLinkDelay() else { return }
     queue.schedule(
@@ -84,7 +85,8 @@ extension Simulation {
       }
     } catch {
       let hint = error.leaderHint ?? nodes[node].raft!.leader
-      reply(.refused(leaderHint: hint), to: client, for: command, attempt: request.attempt, from: node)
+      reply(
+        .refused(leaderHint: hint), to: client, for: command, attempt: request.attempt, from: node)
     }
     try driveReady(node)
   }
@@ -130,14 +132,22 @@ extension Simulation {
       guard operation.request.attempt < options.clientAttemptsMax else {
         history.markRefused(operation.handle)
         statistics.operationsRefused += 1
+        clients[client].target = random.index(below: nodes.count)
         finishOperation(client)
         return
       }
       clients[client].current!.request.attempt += 1
-      clients[client].target =
-        hint.map { index(of: $0) } ?? (clients[client].target + 1) % nodes.count
+      clients[client].target = nextTarget(after: clients[client].target, hint: hint)
       sendCurrentRequest(client, after: random.below(ticks(2)))
     }
+  }
+
+  /// The hinted leader, unless the hint names the node that just refused (removed nodes and
+  /// deposed leaders give stale hints); otherwise another node at random, so that two stale
+  /// nodes pointing at each other cannot hold a client forever.
+  private func nextTarget(after refused: Int, hint: PeerID?) -> Int {
+    if let hint, index(of: hint) != refused { return index(of: hint) }
+    return (refused + 1 + random.index(below: nodes.count - 1)) % nodes.count
   }
 
   func timeOut(_ client: Int, operationID: UInt64) {

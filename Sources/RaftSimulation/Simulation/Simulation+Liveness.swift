@@ -83,10 +83,15 @@ extension Simulation {
       guard let raft = node.raft else { return "\(node.id): down" }
       let status = raft.status
       return "\(node.id): \(node.condition) \(status.role.rawValue) term \(status.hardState.term) "
-        + "leader \(status.leader.map(\.description) ?? "-") last \(status.lastIndex) "
+        + "leader \(status.leader.map(\.description) ?? "-") "
+        + "last \(lastTerm(node))/\(status.lastIndex) "
         + "commit \(status.hardState.commit) applied \(node.stateMachine.applied.index) "
         + "\(status.membership)"
     }.joined(separator: "; ")
+  }
+
+  private func lastTerm(_ node: SimulatedNode) -> UInt64 {
+    (try? node.disk.live.term(at: node.disk.live.lastIndex)) ?? 0
   }
 
   /// The client history, with timed-out operations resolved from the log where possible, must

@@ -68,9 +68,10 @@ extension SimulationReport {
   /// A few lines saying what the run did, for a replayed seed.
   public var summary: String {
     let outcome = failure.map { "FAILED: \($0.violation)" } ?? "passed"
+    let ticks = virtualMicroseconds / options.tickMicroseconds
     return """
       seed \(seed) \(outcome)
-        trace \(traceHash) · \(eventCount) events · \(virtualMicroseconds / options.tickMicroseconds) ticks
+        trace \(traceHash) · \(eventCount) events · \(ticks) ticks
         options \(options)
         statistics \(statistics)
       """

@@ -4,6 +4,7 @@ import OMProto
 import OzoneManager
 import SwiftProtobuf
 import Synchronization
+import Testing
 
 /// A fresh directory removed when the value is released.
 final class TemporaryDirectory: Sendable {
@@ -76,9 +77,11 @@ final class OMHarness {
     stateMachine = OMStateMachine(store: store, doubleBuffer: doubleBuffer)
   }
 
+  /// A flush failure is fail-stop in the OM; here it fails the test that caused it.
   deinit {
     doubleBuffer.stop()
     store.close()
+    for error in fatalErrors.recorded { Issue.record("the double buffer failed: \(error)") }
   }
 
   /// The context preExecute sees: the harness's clock and user, and the next session id.

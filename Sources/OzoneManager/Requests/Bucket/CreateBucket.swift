@@ -42,7 +42,7 @@ enum CreateBucket: OMWriteRequestHandler {
     if try transaction.bucket(info.volumeName, info.bucketName) != nil {
       throw OMException(.bucketAlreadyExists, "bucket \(info.volumeName)/\(info.bucketName) already exists")
     }
-    if volume.quotaInNamespace != -1 && volume.usedNamespace + 1 > UInt64(volume.quotaInNamespace) {
+    if volume.quotaInNamespace > 0 && volume.usedNamespace + 1 > UInt64(volume.quotaInNamespace) {
       throw OMException(
         .quotaExceeded, "volume \(volume.volume) already has \(volume.usedNamespace) buckets, its namespace quota")
     }
@@ -58,21 +58,36 @@ enum CreateBucket: OMWriteRequestHandler {
   }
 }
 
-/// The rule tying bucket space quotas to their volume's.
+/// The rules tying bucket space quotas to their volume's, as Ozone has them: in a volume with a
+/// space quota every bucket needs one, and the buckets' quotas must not add up to more than the
+/// volume's. Together they make the volume's quota bound its keys' bytes.
 enum BucketQuotas {
-  /// Ozone's rule: the space quotas of a volume's buckets must not add up to more than the
-  /// volume's own space quota.
   static func checkFitsVolume(
     volume: VolumeInfo, newQuota: Int64, replacing bucketName: String?, transaction: OMTransaction
   ) throws {
-    guard volume.quotaInBytes != -1, newQuota != -1 else { return }
+    guard volume.quotaInBytes > 0 else { return }
+    guard newQuota > 0 else {
+      throw OMException(
+        .quotaError,
+        "volume \(volume.volume) has a space quota, so each of its buckets needs one too")
+    }
     let others = try transaction.buckets(of: volume.volume).filter { $0.bucketName != bucketName }
-    let total = others.reduce(newQuota) { $0 + max($1.quotaInBytes, 0) }
-    if total > volume.quotaInBytes {
+    let total = try sum(others.map(\.quotaInBytes) + [newQuota])
+    if total.map({ $0 > volume.quotaInBytes }) ?? true {
       throw OMException(
         .quotaExceeded,
-        "the bucket space quotas of volume \(volume.volume) would add up to \(total) bytes, more than its quota of \(volume.quotaInBytes)"
-      )
+        "the bucket space quotas of volume \(volume.volume) would add up to more than its quota of \(volume.quotaInBytes) bytes")
     }
+  }
+
+  /// The sum of the positive quotas; nil when it does not fit in 64 bits.
+  static func sum(_ quotas: [Int64]) throws -> Int64? {
+    var total: Int64 = 0
+    for quota in quotas where quota > 0 {
+      let (next, overflow) = total.addingReportingOverflow(quota)
+      if overflow { return nil }
+      total = next
+    }
+    return total
   }
 }

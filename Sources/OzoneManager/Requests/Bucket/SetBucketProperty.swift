@@ -12,7 +12,7 @@ enum SetBucketProperty: OMWriteRequestHandler {
     if arguments.hasOwner && arguments.owner.isEmpty {
       throw OMException(.invalidRequest, "the new owner name is empty")
     }
-    if arguments.hasStorageType, arguments.storageType == .unspecified || arguments.storageType.rawValue > 4 {
+    if arguments.hasStorageType, !StorageType.allCases.contains(arguments.storageType) || arguments.storageType == .unspecified {
       throw OMException(.invalidRequest, "unknown storage type \(arguments.storageType.rawValue)")
     }
     let changes = [arguments.hasIsVersionEnabled, arguments.hasStorageType, arguments.hasOwner,
@@ -38,7 +38,7 @@ enum SetBucketProperty: OMWriteRequestHandler {
     if arguments.hasOwner { bucket.owner = arguments.owner }
     if arguments.hasQuotaInNamespace {
       let quota = arguments.quotaInNamespace
-      if quota != -1 && UInt64(quota) < bucket.usedNamespace {
+      if quota > 0 && UInt64(quota) < bucket.usedNamespace {
         throw OMException(
           .quotaError, "bucket \(bucket.bucketName) holds \(bucket.usedNamespace) keys; a namespace quota of \(quota) is below that")
       }
@@ -46,7 +46,7 @@ enum SetBucketProperty: OMWriteRequestHandler {
     }
     if arguments.hasQuotaInBytes {
       let quota = arguments.quotaInBytes
-      if quota != -1 && UInt64(quota) < bucket.usedBytes {
+      if quota > 0 && UInt64(quota) < bucket.usedBytes {
         throw OMException(
           .quotaError, "bucket \(bucket.bucketName) uses \(bucket.usedBytes) bytes; a space quota of \(quota) is below that")
       }

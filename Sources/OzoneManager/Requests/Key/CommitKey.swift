@@ -7,6 +7,7 @@ enum CommitKey: OMWriteRequestHandler {
     -> OMRequest
   {
     try RequestValidation.keyAddress(request.commitKeyRequest.keyArgs, limits: limits)
+    try KeyRequestSupport.checkDataSize(request.commitKeyRequest.keyArgs)
     var rewritten = request
     rewritten.commitKeyRequest.keyArgs.modificationTime = context.nowMilliseconds
     return rewritten
@@ -26,16 +27,19 @@ enum CommitKey: OMWriteRequestHandler {
     key.updateID = transaction.index
     key.clientID = 0
     let previous = try transaction.key(arguments.volumeName, arguments.bucketName, arguments.keyName)
-    let addedBytes = KeyRequestSupport.replicatedBytes(key)
-    let removedBytes = previous.map(KeyRequestSupport.replicatedBytes) ?? 0
-    let usedAfter = bucket.usedBytes - min(bucket.usedBytes, removedBytes) + addedBytes
-    if bucket.quotaInBytes != -1 && addedBytes > removedBytes && usedAfter > UInt64(bucket.quotaInBytes) {
+    let addedBytes = try KeyRequestSupport.replicatedBytes(key)
+    let removedBytes = try previous.map(KeyRequestSupport.replicatedBytes) ?? 0
+    let (usedAfter, overflow) = (bucket.usedBytes - min(bucket.usedBytes, removedBytes)).addingReportingOverflow(addedBytes)
+    if overflow {
+      throw OMException(.quotaExceeded, "bucket \(bucket.bucketName) cannot count \(addedBytes) more bytes")
+    }
+    if bucket.quotaInBytes > 0 && addedBytes > removedBytes && usedAfter > UInt64(bucket.quotaInBytes) {
       throw OMException(
         .quotaExceeded,
         "committing \(addedBytes) replicated bytes would bring bucket \(bucket.bucketName) to \(usedAfter) bytes, over its quota of \(bucket.quotaInBytes)"
       )
     }
-    if previous == nil && bucket.quotaInNamespace != -1 && bucket.usedNamespace + 1 > UInt64(bucket.quotaInNamespace) {
+    if previous == nil && bucket.quotaInNamespace > 0 && bucket.usedNamespace + 1 > UInt64(bucket.quotaInNamespace) {
       throw OMException(
         .quotaExceeded, "bucket \(bucket.bucketName) already holds \(bucket.usedNamespace) keys, its namespace quota")
     }

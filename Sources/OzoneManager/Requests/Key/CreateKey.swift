@@ -10,6 +10,7 @@ enum CreateKey: OMWriteRequestHandler {
     try RequestValidation.keyAddress(arguments, limits: limits)
     try RequestValidation.metadata(arguments.metadata, limits: limits)
     try KeyRequestSupport.normalizeReplication(&arguments)
+    try KeyRequestSupport.checkDataSize(arguments)
     arguments.modificationTime = context.nowMilliseconds
     var rewritten = request
     rewritten.createKeyRequest.keyArgs = arguments
@@ -21,7 +22,7 @@ enum CreateKey: OMWriteRequestHandler {
     let arguments = request.createKeyRequest.keyArgs
     let bucket = try KeyRequestSupport.bucket(arguments.volumeName, arguments.bucketName, in: transaction)
     let exists = try transaction.key(arguments.volumeName, arguments.bucketName, arguments.keyName) != nil
-    if !exists && bucket.quotaInNamespace != -1 && bucket.usedNamespace + 1 > UInt64(bucket.quotaInNamespace) {
+    if !exists && bucket.quotaInNamespace > 0 && bucket.usedNamespace + 1 > UInt64(bucket.quotaInNamespace) {
       throw OMException(
         .quotaExceeded, "bucket \(bucket.bucketName) already holds \(bucket.usedNamespace) keys, its namespace quota")
     }

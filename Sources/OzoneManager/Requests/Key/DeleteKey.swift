@@ -26,7 +26,7 @@ enum DeleteKey: OMWriteRequestHandler {
     }
     transaction.deleteKey(bucket.volumeName, bucket.bucketName, name)
     transaction.addDeletedKey(key)
-    bucket.usedBytes -= min(bucket.usedBytes, KeyRequestSupport.replicatedBytes(key))
+    bucket.usedBytes -= min(bucket.usedBytes, try KeyRequestSupport.replicatedBytes(key))
     bucket.usedNamespace -= min(bucket.usedNamespace, 1)
     bucket.updateID = transaction.index
   }

@@ -12,9 +12,21 @@ enum KeyRequestSupport {
   }
 
   /// Bytes a key occupies counting its replicas, which is what Ozone's bucket usage and space
-  /// quota count.
-  static func replicatedBytes(_ key: KeyInfo) -> UInt64 {
-    key.dataSize * UInt64(max(key.replicationFactor, 1))
+  /// quota count. A product that does not fit is refused, never trapped on: a trap in apply
+  /// would stop every replica on the same entry.
+  static func replicatedBytes(_ key: KeyInfo) throws(OMException) -> UInt64 {
+    let (bytes, overflow) = key.dataSize.multipliedReportingOverflow(by: UInt64(max(key.replicationFactor, 1)))
+    if overflow {
+      throw OMException(.quotaExceeded, "key \(key.keyName): \(key.dataSize) bytes × \(key.replicationFactor) replicas is too large")
+    }
+    return bytes
+  }
+
+  /// Ozone's data sizes are Java longs; anything larger is refused before the log.
+  static func checkDataSize(_ arguments: KeyArgs) throws(OMException) {
+    if arguments.dataSize > UInt64(Int64.max) {
+      throw OMException(.invalidRequest, "data size \(arguments.dataSize) is larger than \(Int64.max) bytes")
+    }
   }
 
   /// Ozone's default replication for a key when the client names none: RATIS, three copies.

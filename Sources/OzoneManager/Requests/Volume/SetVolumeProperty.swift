@@ -28,7 +28,7 @@ enum SetVolumeProperty: OMWriteRequestHandler {
     if arguments.hasOwnerName { volume.ownerName = arguments.ownerName }
     if arguments.hasQuotaInNamespace {
       let quota = arguments.quotaInNamespace
-      if quota != -1 && UInt64(quota) < volume.usedNamespace {
+      if quota > 0 && UInt64(quota) < volume.usedNamespace {
         throw OMException(
           .quotaExceeded,
           "volume \(volume.volume) has \(volume.usedNamespace) buckets; a namespace quota of \(quota) is below that")
@@ -37,13 +37,19 @@ enum SetVolumeProperty: OMWriteRequestHandler {
     }
     if arguments.hasQuotaInBytes {
       let quota = arguments.quotaInBytes
-      let bucketQuotas = try transaction.buckets(of: volume.volume).reduce(Int64(0)) {
-        $0 + max($1.quotaInBytes, 0)
-      }
-      if quota != -1 && bucketQuotas > quota {
-        throw OMException(
-          .quotaExceeded,
-          "the buckets of volume \(volume.volume) have space quotas adding up to \(bucketQuotas) bytes, more than \(quota)")
+      if quota > 0 {
+        let buckets = try transaction.buckets(of: volume.volume)
+        if let unbounded = buckets.first(where: { $0.quotaInBytes <= 0 }) {
+          throw OMException(
+            .quotaError,
+            "bucket \(unbounded.bucketName) of volume \(volume.volume) has no space quota; set one on every bucket first")
+        }
+        let total = try BucketQuotas.sum(buckets.map(\.quotaInBytes))
+        if total.map({ $0 > quota }) ?? true {
+          throw OMException(
+            .quotaExceeded,
+            "the buckets of volume \(volume.volume) have space quotas adding up to more than \(quota) bytes")
+        }
       }
       volume.quotaInBytes = quota
     }

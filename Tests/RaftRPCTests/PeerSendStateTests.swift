@@ -1,0 +1,143 @@
+import NIOCore
+import Testing
+
+@testable import RaftRPC
+
+/// The sender's rules without sockets or clocks: connecting, pipelining bounds, drops, backoff,
+/// failure episodes and stale events.
+@Suite struct PeerSendStateTests {
+  private func limits(outstanding: Int = 3, queuedBytes: Int = 4096) -> RaftRPCLimits {
+    var limits = RaftRPCLimits()
+    limits.batchBytesMax = 1024
+    limits.outstandingCallsPerPeerMax = outstanding
+    limits.queuedBytesPerPeerMax = queuedBytes
+    limits.reconnectDelayMin = .milliseconds(50)
+    limits.reconnectDelayMax = .seconds(2)
+    return limits
+  }
+
+  private func batch(bytes: Int = 100, messages: Int = 1) -> OutboundBatch {
+    OutboundBatch(
+      payload: ByteBuffer(repeating: 0, count: bytes), messageCount: messages)
+  }
+
+  @Test func backoffDoublesFromTheMinimumUpToTheMaximum() {
+    let limits = limits()
+    let delays = (1...9).map { limits.reconnectDelay(afterFailures: $0) }
+    let expected: [TimeAmount] = [50, 100, 200, 400, 800, 1600, 2000, 2000, 2000].map {
+      .milliseconds($0)
+    }
+    #expect(delays == expected)
+  }
+
+  @Test func firstBatchConnectsAndCallsWaitForTheConnection() {
+    var state = PeerSendState(limits: limits())
+    #expect(state.enqueue(batch()) == .queuedAndConnect(epoch: 1))
+    #expect(state.enqueue(batch()) == .queued)
+    #expect(state.connection == .connecting)
+    #expect(state.nextCall() == nil)
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    #expect(state.nextCall() != nil)
+    #expect(state.nextCall() != nil)
+    #expect(state.nextCall() == nil)
+    #expect(state.queuedBytes == 0)
+  }
+
+  @Test func callsInFlightAreBoundedAndAFinishedCallFreesASlot() {
+    var state = PeerSendState(limits: limits(outstanding: 3))
+    _ = state.enqueue(batch())
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    for _ in 0..<5 {
+      #expect(state.enqueue(batch()) == .queued)
+    }
+    var started = 0
+    while state.nextCall() != nil { started += 1 }
+    #expect(started == 3)
+    #expect(state.outstandingCalls == 3)
+    #expect(state.queue.count == 3)
+    #expect(state.callFinished(epoch: 1, acknowledged: true) == false)
+    #expect(state.nextCall() != nil)
+    #expect(state.nextCall() == nil)
+  }
+
+  @Test func queueBeyondItsByteBoundDropsTheNewBatch() {
+    var state = PeerSendState(limits: limits(queuedBytes: 1000))
+    #expect(state.enqueue(batch(bytes: 600)) == .queuedAndConnect(epoch: 1))
+    #expect(state.enqueue(batch(bytes: 600)) == .dropped(.queueFull))
+    #expect(state.enqueue(batch(bytes: 400)) == .queued)
+    #expect(state.queuedBytes == 1000)
+  }
+
+  @Test func failedConnectDropsTheQueueAndDropsNewBatchesUntilTheRetry() throws {
+    var state = PeerSendState(limits: limits())
+    _ = state.enqueue(batch(messages: 2))
+    _ = state.enqueue(batch(messages: 3))
+    let firstFailure = state.connectFailed(epoch: 1)
+    let failure = try #require(firstFailure)
+    #expect(failure.dropped.map(\.messageCount) == [2, 3])
+    #expect(failure.retryDelay == .milliseconds(50))
+    #expect(state.connection == .waitingToReconnect)
+    #expect(state.enqueue(batch()) == .dropped(.peerUnreachable))
+
+    #expect(state.retryDue() == 2)
+    let secondFailure = state.connectFailed(epoch: 2)
+    let second = try #require(secondFailure)
+    #expect(second.dropped.isEmpty)
+    #expect(second.retryDelay == .milliseconds(100))
+    #expect(state.retryDue() == 3)
+    #expect(state.enqueue(batch()) == .queued)
+    #expect(state.connectSucceeded(epoch: 3) == true)
+    #expect(state.failedAttempts == 0)
+    #expect(state.nextCall() != nil)
+  }
+
+  @Test func unreachableIsReportedOncePerFailureEpisode() {
+    var state = PeerSendState(limits: limits())
+    _ = state.enqueue(batch())
+    #expect(state.messagesDropped() == true)
+    #expect(state.messagesDropped() == false)
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    _ = state.nextCall()
+    #expect(state.messagesDropped() == false)
+    #expect(state.callFinished(epoch: 1, acknowledged: true) == true)
+    #expect(state.messagesDropped() == true)
+  }
+
+  @Test func eventsOfAnEarlierConnectionChangeNothing() throws {
+    var state = PeerSendState(limits: limits())
+    _ = state.enqueue(batch())
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    _ = state.nextCall()
+    _ = state.enqueue(batch())
+    #expect(state.connectionLost(epoch: 1) == 2)
+    #expect(state.connection == .connecting)
+    #expect(state.queue.count == 1)
+    #expect(state.connectionLost(epoch: 1) == nil)
+    #expect(state.connectSucceeded(epoch: 1) == false)
+    #expect(state.connectFailed(epoch: 1) == nil)
+    #expect(state.connectSucceeded(epoch: 2) == true)
+    #expect(state.outstandingCalls == 0)
+    _ = state.callFinished(epoch: 1, acknowledged: false)
+    #expect(state.outstandingCalls == 0)
+  }
+
+  @Test func addressChangeReconnectsOnlyAConnectionInUse() {
+    var state = PeerSendState(limits: limits())
+    #expect(state.addressChanged() == nil)
+    _ = state.enqueue(batch())
+    #expect(state.connectFailed(epoch: 1) != nil)
+    #expect(state.addressChanged() == 2)
+    #expect(state.failedAttempts == 0)
+    #expect(state.connection == .connecting)
+  }
+
+  @Test func closeDropsTheQueueAndEverythingAfter() {
+    var state = PeerSendState(limits: limits())
+    _ = state.enqueue(batch(messages: 4))
+    #expect(state.close().map(\.messageCount) == [4])
+    #expect(state.enqueue(batch()) == .dropped(.peerRemoved))
+    #expect(state.retryDue() == nil)
+    #expect(state.addressChanged() == nil)
+    #expect(state.connectSucceeded(epoch: 1) == false)
+  }
+}

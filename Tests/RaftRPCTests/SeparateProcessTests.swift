@@ -1,0 +1,151 @@
+#if os(Linux)
+  import Foundation
+  import NIOCore
+  import NIOPosix
+  import RaftCore
+  import Testing
+
+  @testable import RaftRPC
+
+  /// Three peers in three processes: this test process is peer 1 and starts two more copies of
+  /// the test binary, each running only `childPeerProcess` (disabled unless the environment names
+  /// a peer). They find each other through files in a temporary directory: each child writes its
+  /// port, the parent writes the address book once it knows every port.
+  @Suite(.timeLimit(.minutes(3))) struct SeparateProcessTests {
+    static let heartbeatsPerPeer: UInt64 = 200
+    static let peers: [PeerID] = [1, 2, 3]
+    static let peerVariable = "RAFTRPC_TEST_CHILD_PEER"
+    static let directoryVariable = "RAFTRPC_TEST_CHILD_DIRECTORY"
+
+    static var childPeer: PeerID? {
+      ProcessInfo.processInfo.environment[peerVariable].flatMap(UInt64.init).map { PeerID($0) }
+    }
+
+    @Test(.enabled(if: childPeer == nil))
+    func threePeersInSeparateProcessesExchangeInOrder() async throws {
+      let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("raftrpc-\(UInt64.random(in: 1...UInt64.max))").path
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let children = try [PeerID(2), PeerID(3)].map { try spawnChild($0, directory: directory) }
+      defer {
+        for child in children where child.isRunning { child.terminate() }
+      }
+      try await withEventLoopGroup { group in
+        let me = try await TestPeer.start(1, group: group)
+        var addresses = [PeerID(1): me.address]
+        for child: PeerID in [2, 3] {
+          try await waitUntil("child peer \(child) wrote its port") {
+            readFile(directory, "\(child).port") != nil
+          }
+          addresses[child] = "127.0.0.1:\(readFile(directory, "\(child).port")!)"
+        }
+        let book = Self.peers.map { "\($0) \(addresses[$0]!)" }.joined(separator: "\n")
+        try writeFileAtomically(directory, "addresses", book)
+
+        let problems = await Self.exchange(as: me, addressBook: book)
+        #expect(problems == [])
+        for child: PeerID in [2, 3] {
+          try await waitUntil("child peer \(child) reported its result") {
+            readFile(directory, "\(child).result") != nil
+          }
+          #expect(readFile(directory, "\(child).result") == "ok", "peer \(child)")
+        }
+        me.transport.send(
+          [2, 3].map { RaftMessage(from: 1, to: PeerID($0), term: 1, body: .timeoutNow) })
+        try await waitUntil("both children exited") { children.allSatisfy { !$0.isRunning } }
+        for (child, process) in zip([2, 3], children) {
+          #expect(
+            process.terminationStatus == 0,
+            "peer \(child) failed; its output: \(readFile(directory, "\(child).log") ?? "")")
+        }
+        await me.transport.shutdown()
+      }
+    }
+
+    /// The body of a child process; skipped in an ordinary test run.
+    @Test(.enabled(if: childPeer != nil))
+    func childPeerProcess() async throws {
+      let id = try #require(Self.childPeer)
+      let directory = try #require(ProcessInfo.processInfo.environment[Self.directoryVariable])
+      try await withEventLoopGroup { group in
+        let me = try await TestPeer.start(id, group: group)
+        try writeFileAtomically(directory, "\(id).port", "\(me.transport.localPort)")
+        try await waitUntil("the parent wrote the address book") {
+          readFile(directory, "addresses") != nil
+        }
+        let problems = await Self.exchange(as: me, addressBook: readFile(directory, "addresses")!)
+        try writeFileAtomically(
+          directory, "\(id).result", problems.isEmpty ? "ok" : problems.joined(separator: "; "))
+        #expect(problems == [])
+        try await waitUntil("peer 1 says stop") {
+          me.inbox.messages(from: 1).contains { $0.body == .timeoutNow }
+        }
+        await me.transport.shutdown()
+      }
+    }
+
+    /// Sets the addresses of the book, sends numbered heartbeats to every other peer and waits
+    /// until every other peer's arrived. Returns what went wrong; empty when nothing did.
+    static func exchange(as me: TestPeer, addressBook: String) async -> [String] {
+      for line in addressBook.split(separator: "\n") {
+        let fields = line.split(separator: " ")
+        let peer = PeerID(UInt64(fields[0])!)
+        if peer != me.id { me.transport.setAddress(String(fields[1]), of: peer) }
+      }
+      let others = peers.filter { $0 != me.id }
+      for number in 1...heartbeatsPerPeer {
+        me.transport.send(others.map { numberedHeartbeat(from: me.id, to: $0, number) })
+      }
+      func numbers(from peer: PeerID) -> [UInt64] {
+        heartbeatNumbers(me.inbox.messages(from: peer))
+      }
+      do {
+        try await waitUntil("peer \(me.id) received every heartbeat") {
+          others.allSatisfy { numbers(from: $0).count == Int(heartbeatsPerPeer) }
+        }
+      } catch {
+        return ["peer \(me.id) received \(others.map { numbers(from: $0).count }) heartbeats"]
+      }
+      var problems: [String] = []
+      for other in others where numbers(from: other) != Array(1...heartbeatsPerPeer) {
+        problems.append("peer \(me.id) received the heartbeats of \(other) out of order")
+      }
+      let dropped = me.transport.statistics.peers.values.reduce(0) { $0 + $1.messagesDroppedTotal }
+      if dropped > 0 {
+        problems.append("peer \(me.id) dropped \(dropped) messages")
+      }
+      return problems
+    }
+
+    private func spawnChild(_ peer: PeerID, directory: String) throws -> Process {
+      let process = Process()
+      process.executableURL = URL(
+        fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+      )
+      process.arguments = ["--testing-library", "swift-testing", "--filter", "childPeerProcess"]
+      var environment = ProcessInfo.processInfo.environment
+      environment[Self.peerVariable] = "\(peer)"
+      environment[Self.directoryVariable] = directory
+      process.environment = environment
+      let logPath = "\(directory)/\(peer).log"
+      guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+        throw CocoaError(.fileWriteUnknown)
+      }
+      let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+      process.standardOutput = log
+      process.standardError = log
+      try process.run()
+      return process
+    }
+  }
+
+  private func readFile(_ directory: String, _ name: String) -> String? {
+    try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)
+  }
+
+  /// Writes through a temporary name and a rename, so a reader never sees half a file.
+  private func writeFileAtomically(_ directory: String, _ name: String, _ text: String) throws {
+    try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+  }
+#endif
