@@ -72,11 +72,23 @@ struct PeerSendState {
   }
 
   /// The next batch to hand to the connection, if it is up and has room for another call.
+  ///
+  /// Batches that queued up behind a full pipeline leave together: a batch's encoding is the
+  /// concatenation of its messages' encodings, so consecutive batches concatenate into one valid
+  /// batch, here up to `limits.batchBytesMax`. Under load this pays the call's framing and reply
+  /// once for many sends.
   mutating func nextCall() -> OutboundBatch? {
     guard connection == .connected, outstandingCalls < limits.outstandingCallsPerPeerMax,
-      let batch = queue.popFirst()
+      var batch = queue.popFirst()
     else { return nil }
     queuedBytes -= batch.bytes
+    while let next = queue.first, batch.bytes + next.bytes <= limits.batchBytesMax {
+      queue.removeFirst()
+      queuedBytes -= next.bytes
+      var payload = next.payload
+      batch.payload.writeBuffer(&payload)
+      batch.messageCount += next.messageCount
+    }
     outstandingCalls += 1
     return batch
   }

@@ -60,6 +60,39 @@ import Testing
     #expect(state.nextCall() == nil)
   }
 
+  @Test func batchesQueuedBehindAFullPipelineLeaveMergedUpToTheBatchLimit() {
+    var state = PeerSendState(limits: limits(outstanding: 1))
+    _ = state.enqueue(batch(bytes: 100, messages: 1))
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    #expect(state.nextCall()?.messageCount == 1)
+    for messages in 1...4 {
+      _ = state.enqueue(batch(bytes: 300, messages: messages))
+    }
+    #expect(state.nextCall() == nil)
+    _ = state.callFinished(epoch: 1, acknowledged: true)
+    let merged = state.nextCall()
+    #expect(merged?.bytes == 900)
+    #expect(merged?.messageCount == 1 + 2 + 3)
+    #expect(state.queue.count == 1)
+    #expect(state.queuedBytes == 300)
+  }
+
+  @Test func mergedBatchesDecodeToEveryMessageInOrder() throws {
+    var state = PeerSendState(limits: limits(outstanding: 1, queuedBytes: 1 << 20))
+    let encoder = RaftBatchEncoder(batchBytesMax: 1024)
+    let messages = (1...40).map { numberedHeartbeat(from: 1, to: 2, UInt64($0)) }
+    for message in messages {
+      for batch in encoder.encode([message]).batches {
+        _ = state.enqueue(batch)
+      }
+    }
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    let next = state.nextCall()
+    let merged = try #require(next)
+    #expect(merged.messageCount == 40)
+    #expect(try RaftMessageCodec.decodeBatch(merged.payload) == messages)
+  }
+
   @Test func queueBeyondItsByteBoundDropsTheNewBatch() {
     var state = PeerSendState(limits: limits(queuedBytes: 1000))
     #expect(state.enqueue(batch(bytes: 600)) == .queuedAndConnect(epoch: 1))

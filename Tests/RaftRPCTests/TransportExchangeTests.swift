@@ -86,9 +86,14 @@ import Testing
       let statistics = leader.transport.statistics[2]
       #expect(statistics.outstandingCallsPeak == outstandingMax)
       try await waitUntil("every call is acknowledged") {
-        leader.transport.statistics[2].callsAcknowledged == sends
+        let statistics = leader.transport.statistics[2]
+        return statistics.callsAcknowledged == statistics.callsSent
       }
-      #expect(statistics.messagesDroppedTotal == 0)
+      // The sends that waited behind the full pipeline left merged into fewer calls.
+      let final = leader.transport.statistics[2]
+      #expect(final.messagesSent == sends)
+      #expect(final.callsSent < sends)
+      #expect(final.messagesDroppedTotal == 0)
       await leader.transport.shutdown()
       try await server.shutdown()
     }

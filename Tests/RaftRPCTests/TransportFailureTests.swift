@@ -52,6 +52,59 @@ import Testing
     }
   }
 
+  @Test func restartedPeerIsReconnected() async throws {
+    try await withEventLoopGroup { group in
+      let leader = try await TestPeer.start(1, group: group)
+      let follower = try await TestPeer.start(2, group: group)
+      let port = follower.transport.localPort
+      connectAll([leader, follower])
+      leader.transport.send([numberedHeartbeat(from: 1, to: 2, 1)])
+      try await waitUntil("the first heartbeat arrived") { follower.inbox.count == 1 }
+      await follower.transport.shutdown()
+
+      var number: UInt64 = 1
+      try await waitUntil("messages to the stopped peer are dropped and it is reported") {
+        number += 1
+        leader.transport.send([numberedHeartbeat(from: 1, to: 2, number)])
+        return leader.inbox.unreachableReports == [2]
+      }
+      let restarted = try await TestPeer.start(2, port: port, group: group)
+      try await waitUntil("a heartbeat reaches the restarted peer") {
+        number += 1
+        leader.transport.send([numberedHeartbeat(from: 1, to: 2, number)])
+        return restarted.inbox.count > 0
+      }
+      let statistics = leader.transport.statistics[2]
+      #expect(statistics.reconnects == 1)
+      #expect(statistics.messagesDroppedTotal > 0)
+      #expect(heartbeatNumbers(restarted.inbox.messages).allSatisfy { $0 > 1 })
+      await leader.transport.shutdown()
+      await restarted.transport.shutdown()
+    }
+  }
+
+  @Test func unansweredBatchesTimeOutAndAreCounted() async throws {
+    try await withEventLoopGroup { group in
+      let silent = HoldingService()
+      let server = try await RPCServer.start(
+        host: "127.0.0.1", port: 0, handler: silent, group: group)
+      var limits = testLimits()
+      limits.callTimeout = .milliseconds(50)
+      let leader = try await TestPeer.start(1, limits: limits, group: group)
+      leader.transport.setAddress("127.0.0.1:\(server.localPort)", of: 2)
+      for number: UInt64 in 1...3 {
+        leader.transport.send([numberedHeartbeat(from: 1, to: 2, number)])
+      }
+      try await waitUntil("all three batches timed out") {
+        leader.transport.statistics[2].messagesDropped[.timedOut] == 3
+      }
+      #expect(leader.inbox.unreachableReports == [2])
+      #expect(silent.heldCount == 3)
+      await leader.transport.shutdown()
+      try await server.shutdown()
+    }
+  }
+
   @Test func peerWithoutAddressIsDroppedCountedAndReportedOnce() async throws {
     try await withEventLoopGroup { group in
       let leader = try await TestPeer.start(1, group: group)

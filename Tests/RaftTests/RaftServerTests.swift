@@ -54,4 +54,38 @@ import Testing
     #expect(status.core.role == .leader)
     await cluster.shutdown()
   }
+
+  @Test func aRestartedFollowerCatchesUpFromItsLogAndTheLeader() async throws {
+    let cluster = try await TestCluster(size: 3)
+    let leader = try await cluster.waitForLeader()
+    let follower = cluster.servers.keys.first { $0 != leader }!
+    for value in 0..<20 { _ = try await cluster.put("a", "\(value)") }
+    await cluster.stop(follower)
+    for value in 20..<40 { _ = try await cluster.put("b", "\(value)") }
+    try await cluster.start(follower)
+    try await cluster.waitForConvergence(count: 40)
+    #expect(cluster.machines[follower]!.values == cluster.machines[leader]!.values)
+    #expect(cluster.machines[follower]!.installedCheckpoints == 0, "the leader still had every entry")
+    await cluster.shutdown()
+  }
+
+  @Test func aFollowerBehindThePurgedLogInstallsACheckpoint() async throws {
+    let cluster = try await TestCluster(size: 3, segmentSizeBytes: 512, purgeGap: 5)
+    let leader = try await cluster.waitForLeader()
+    let follower = cluster.servers.keys.first { $0 != leader }!
+    await cluster.stop(follower)
+    for value in 0..<150 { _ = try await cluster.put("k\(value % 7)", "\(value)") }
+    let leaderLog = try #require(cluster.logs[leader])
+    #expect(leaderLog.firstIndex > 10, "the leader purged its log behind its state machine")
+    try await cluster.start(follower)
+    try await cluster.waitUntil("the follower catches up") {
+      cluster.machines[follower]!.values == cluster.machines[leader]!.values
+    }
+    #expect(cluster.machines[follower]!.installedCheckpoints >= 1)
+    _ = try await cluster.put("after", "install")
+    try await cluster.waitUntil("replication resumes after the installed index") {
+      cluster.machines[follower]!.values["after"] == "install"
+    }
+    await cluster.shutdown()
+  }
 }

@@ -24,8 +24,6 @@ public struct RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case ioFailure
     /// Another process or ``DurableRaftLog`` instance holds the log directory's lock.
     case directoryInUse
-    /// The ``RaftLogWriter`` was closed before the request could be written.
-    case writerClosed
   }
 
   public var code: Code

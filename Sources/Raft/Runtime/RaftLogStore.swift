@@ -16,3 +16,4 @@ public protocol RaftLogStore: RaftStorage, AnyObject, Sendable {
   /// Deletes whole segments up to `index` (at most the durably applied index).
   func purge(through index: UInt64) throws
 }
+extension DurableRaftLog: RaftLogStore {}

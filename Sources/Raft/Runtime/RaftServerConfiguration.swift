@@ -8,18 +8,13 @@ public struct RaftServerConfiguration: Sendable {
   /// (`ozone.om.ratis.minimum.timeout`); with the core's default of 10 election ticks that is
   /// a 500 ms tick. Tests use shorter ticks.
   public var tickMilliseconds: Int = 500
-  /// Where the log lives (`ozone.om.ratis.storage.dir`).
-  public var logDirectory: String
-  /// Segment size before rolling (`ozone.om.ratis.segment.size`, 64MB).
-  public var segmentSizeBytes: Int = 64 << 20
   /// Entries kept behind the state machine's durably applied index when purging
   /// (`ozone.om.ratis.log.purge.gap`, Ozone's default 1,000,000).
   public var purgeGap: UInt64 = 1_000_000
   /// How long a read or proposal may wait before failing with `.timeout`.
   public var requestTimeoutMilliseconds: Int = 30_000
 
-  public init(raft: RaftConfiguration, logDirectory: String) {
+  public init(raft: RaftConfiguration) {
     self.raft = raft
-    self.logDirectory = logDirectory
   }
 }

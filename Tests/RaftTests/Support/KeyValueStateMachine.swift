@@ -12,9 +12,16 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
     var applied = TermIndex.zero
     var history: [TermIndex] = []
     var leaders: [(PeerID?, UInt64)] = []
+    var installedCheckpoints = 0
   }
 
   private let state = Mutex(State())
+  /// Where a follower fetches a checkpoint from (the tests' stand-in for an HTTP download).
+  let checkpointSource: @Sendable (PeerID) -> (values: [String: String], applied: TermIndex)?
+
+  init(checkpointSource: @escaping @Sendable (PeerID) -> (values: [String: String], applied: TermIndex)? = { _ in nil }) {
+    self.checkpointSource = checkpointSource
+  }
 
   func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]] {
     state.withLock { state in
@@ -37,8 +44,20 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
   var durablyAppliedIndex: TermIndex { state.withLock { $0.applied } }
 
   func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> TermIndex {
-    throw KeyValueError.noSnapshots
+    guard let checkpoint = checkpointSource(leader), checkpoint.applied.index + 1 >= firstLogIndex.index else {
+      throw KeyValueError.noCheckpoint
+    }
+    state.withLock { state in
+      state.values = checkpoint.values
+      state.applied = checkpoint.applied
+      state.installedCheckpoints += 1
+    }
+    return checkpoint.applied
   }
+
+  /// The state a follower would download: every value and the index they reflect.
+  var checkpoint: (values: [String: String], applied: TermIndex) { state.withLock { ($0.values, $0.applied) } }
+  var installedCheckpoints: Int { state.withLock { $0.installedCheckpoints } }
 
   func leaderChanged(to leader: PeerID?, term: UInt64) {
     state.withLock { $0.leaders.append((leader, term)) }
@@ -55,5 +74,5 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
 }
 
 enum KeyValueError: Error {
-  case noSnapshots
+  case noCheckpoint
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Raft
 import RaftCore
+import Synchronization
 import Testing
 
 /// Several `RaftServer`s in one process on a `LocalNetwork`, each with its own log and
@@ -9,47 +10,66 @@ import Testing
 final class TestCluster {
   let network = LocalNetwork()
   private(set) var servers: [PeerID: RaftServer] = [:]
-  private(set) var machines: [PeerID: KeyValueStateMachine] = [:]
+  private let registry = MachineRegistry()
+  var machines: [PeerID: KeyValueStateMachine] { registry.all }
   private(set) var logs: [PeerID: any RaftLogStore] = [:]
   let membership: Membership
   let fatalErrors = ErrorLog()
 
-  /// - Parameter makeLog: the log store for a peer (memory by default).
-  init(size: Int, makeLog: (PeerID) throws -> any RaftLogStore = { _ in MemoryLogStore() }) async throws {
+  /// Where the peers' logs live; removed by `shutdown`.
+  let directory: String
+
+  /// Log segment size and purge gap: small values make purges (and so checkpoints) happen.
+  let segmentSizeBytes: Int
+  let purgeGap: UInt64
+
+  init(size: Int, segmentSizeBytes: Int = 64 << 20, purgeGap: UInt64 = 1_000_000) async throws {
+    self.segmentSizeBytes = segmentSizeBytes
+    self.purgeGap = purgeGap
     let ids = (1...UInt64(size)).map { PeerID($0) }
     membership = Membership(voters: ids, learners: [])
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("o3-raft-\(UUID().uuidString)").path
     for id in ids {
-      logs[id] = try makeLog(id)
       try await start(id)
     }
   }
 
-  static func configuration(_ id: PeerID) -> RaftServerConfiguration {
+  func configuration(_ id: PeerID) -> RaftServerConfiguration {
     var raft = RaftConfiguration(id: id)
     raft.electionTimeoutTicks = 10
-    var configuration = RaftServerConfiguration(raft: raft, logDirectory: "")
+    var configuration = RaftServerConfiguration(raft: raft)
     configuration.tickMilliseconds = 20
     configuration.requestTimeoutMilliseconds = 10_000
+    configuration.purgeGap = purgeGap
     return configuration
   }
 
+  /// Starts (or restarts) a peer on its log directory.
   func start(_ id: PeerID) async throws {
-    let machine = KeyValueStateMachine()
-    machines[id] = machine
+    var logLogger = Logger(label: "raft-log-\(id)")
+    logLogger.logLevel = .warning
+    let log = try DurableRaftLog.open(
+      directory: "\(directory)/peer-\(id)", segmentSizeBytes: segmentSizeBytes, logger: logLogger)
+    logs[id] = log
+    // A restarted peer keeps its state machine, as a real one keeps its database.
+    let registry = self.registry
+    let machine = registry.machine(id) { KeyValueStateMachine { leader in registry.all[leader]?.checkpoint } }
     var logger = Logger(label: "raft-\(id)")
     logger.logLevel = .warning
     servers[id] = try await RaftServer.start(
-      configuration: Self.configuration(id), log: logs[id]!, initialMembership: membership, stateMachine: machine,
+      configuration: configuration(id), log: log, initialMembership: membership, stateMachine: machine,
       transport: network.transport(for: id), logger: logger, onFatalError: fatalErrors.record)
   }
 
   func stop(_ id: PeerID) async {
     await servers[id]?.shutdown()
     servers[id] = nil
+    logs[id] = nil
   }
 
   func shutdown() async {
     for id in Array(servers.keys) { await stop(id) }
+    try? FileManager.default.removeItem(atPath: directory)
   }
 
   /// Waits (polling, generous deadline) until some running peer is a ready leader.
@@ -98,7 +118,19 @@ final class TestCluster {
   }
 }
 
+extension TestCluster {
+  /// Polls `condition` with a generous deadline (never asserts on timing).
+  func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(60)
+    while !condition() {
+      if Date() > deadline { throw ClusterError.timedOut(what) }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+  }
+}
+
 enum ClusterError: Error {
+  case timedOut(String)
   case noLeader
   case noConvergence
 }
@@ -111,4 +143,21 @@ final class ErrorLog: @unchecked Sendable {
 
   var record: @Sendable (Error) -> Void { { [self] error in lock.withLock { errors.append("\(error)") } } }
   var all: [String] { lock.withLock { errors } }
+}
+
+/// The peers' state machines, shared with the checkpoint downloads running on Raft's threads.
+final class MachineRegistry: Sendable {
+  private let machines = Mutex<[PeerID: KeyValueStateMachine]>([:])
+
+  /// The peer's machine, created on first use.
+  func machine(_ id: PeerID, create: () -> KeyValueStateMachine) -> KeyValueStateMachine {
+    machines.withLock { machines in
+      if let existing = machines[id] { return existing }
+      let created = create()
+      machines[id] = created
+      return created
+    }
+  }
+
+  var all: [PeerID: KeyValueStateMachine] { machines.withLock { $0 } }
 }
