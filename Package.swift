@@ -49,6 +49,24 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
+    // MARK: test support: a tiny replicated key-value store over the real Raft stack
+    .target(
+      name: "RaftKV",
+      dependencies: [
+        "Raft", "RaftCore", "RaftRPC", "O3RPC",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .executableTarget(
+      name: "RaftKVServer",
+      dependencies: [
+        "RaftKV", "Raft", "RaftCore", "RaftRPC",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
     // MARK: Ozone Manager
     .target(name: "O3Common", dependencies: [.product(name: "Logging", package: "swift-log")]),
     .target(
@@ -88,6 +106,9 @@ let package = Package(
     .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
     .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
     .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftCore", "RaftSimulation"]),
+    .testTarget(
+      name: "RaftProcessTests",
+      dependencies: ["RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),
     .testTarget(name: "O3RPCTests", dependencies: ["O3RPC"]),
     .testTarget(
       name: "RaftRPCTests",

@@ -11,7 +11,8 @@ import Synchronization
 /// Sending: `send` groups messages by peer and hands each group to that peer's event loop in one
 /// hop; there they are encoded into batches of at most `RaftRPCLimits.batchBytesMax` bytes
 /// (splitting an AppendEntries that is larger) and sent without waiting for earlier replies, up
-/// to `outstandingCallsPerPeerMax` calls at once. A peer's connection is made on first use and
+/// to `outstandingCallsPerPeerMax` calls at once; batches that queue behind a full pipeline leave
+/// merged into one call, up to the batch limit. A peer's connection is made on first use and
 /// remade with backoff after a failure. Nothing is dropped silently: every drop is counted in
 /// ``statistics`` by reason, logged, and starts a failure episode that `onUnreachable` reports
 /// once (see ``PeerSendState``).

@@ -99,7 +99,8 @@ import Testing
         leader.transport.statistics[2].messagesDropped[.timedOut] == 3
       }
       #expect(leader.inbox.unreachableReports == [2])
-      #expect(silent.heldCount == 3)
+      let held = try silent.takeHeld().flatMap { try RaftMessageCodec.decodeBatch($0.payload) }
+      #expect(heartbeatNumbers(held) == [1, 2, 3])
       await leader.transport.shutdown()
       try await server.shutdown()
     }

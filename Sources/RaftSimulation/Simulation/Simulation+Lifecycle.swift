@@ -45,7 +45,7 @@ extension Simulation {
     nodes[node].deferred = []
     nodes[node].snapshotFetchSource = nil
     nodes[node].checkpointToInstall = nil
-    nodes[node].noticeIndexMax = 0
+    nodes[node].noticeRequests = []
     let outcome = nodes[node].disk.crash(random: &random)
     if outcome.tornFrameDropped { statistics.tornWritesDropped += 1 }
     try checkDurableHardState(node)
@@ -118,7 +118,7 @@ extension Simulation {
       nodes[source].isRunning && network.isConnected(from: node, to: source)
       && network.isConnected(from: source, to: node)
     guard reachable, let checkpoint = nodes[source].disk.checkpoint else {
-      nodes[node].raft!.snapshotInstallFailed()
+      failSnapshotInstall(at: node)
       try driveReady(node)
       return
     }
@@ -130,18 +130,31 @@ extension Simulation {
     }
   }
 
+  func failSnapshotInstall(at node: Int) {
+    nodes[node].noticeRequests = []
+    nodes[node].raft!.snapshotInstallFailed()
+  }
+
   /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft.
   ///
-  /// The core requires the checkpoint to reach the compaction point of the notice it holds,
-  /// which a driver cannot read; the newest notice index this node received bounds it from
-  /// above, so a checkpoint below that is reported as a failed install and fetched again.
+  /// `snapshotInstalled(_:)` takes only a position: the core derives the membership at it from
+  /// the history in the notice it holds, which ends where the leader's log ended when it sent
+  /// the notice, so a newer checkpoint can be given the wrong membership (and the core then
+  /// traps on the next membership entry). The driver cannot read which notice the core holds,
+  /// so a checkpoint is installed only if it reaches, and agrees on membership with, every
+  /// notice received since the last settled one; otherwise the install is reported failed
+  /// and the leader sends a fresh notice.
   func install(_ checkpoint: StateMachineCheckpoint, at node: Int) throws(SimulationViolation) {
-    guard checkpoint.applied.index >= nodes[node].stateMachine.applied.index,
-      checkpoint.applied.index >= nodes[node].noticeIndexMax
-    else {
-      nodes[node].raft!.snapshotInstallFailed()
+    let index = checkpoint.applied.index
+    let suitsEveryNotice = nodes[node].noticeRequests.allSatisfy { request in
+      index >= request.leaderSnapshot.index
+        && request.membership(at: index) == checkpoint.membership
+    }
+    guard index >= nodes[node].stateMachine.applied.index, suitsEveryNotice else {
+      failSnapshotInstall(at: node)
       return
     }
+    nodes[node].noticeRequests = []
     try oracle.observeInstalled(checkpoint, by: nodes[node].id)
     statistics.checkpointsInstalled += 1
     nodes[node].disk.saveCheckpoint(checkpoint)

@@ -25,8 +25,10 @@ extension Simulation {
     case .paused: deferEvent(.deliver(message), at: receiver)
     case .running:
       if case .snapshotNotice(let request) = message.body {
-        nodes[receiver].noticeIndexMax = max(
-          nodes[receiver].noticeIndexMax, request.leaderSnapshot.index)
+        nodes[receiver].noticeRequests.append(request)
+        if nodes[receiver].noticeRequests.count > SimulatedNode.noticeRequestsMax {
+          nodes[receiver].noticeRequests.removeFirst()
+        }
       }
       nodes[receiver].raft!.step(message)
       try driveReady(receiver)

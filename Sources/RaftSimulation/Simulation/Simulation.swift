@@ -9,6 +9,8 @@ import RaftCore
 /// is checked after every event. In the liveness phase the network heals, a majority runs, and
 /// the cluster must elect a leader, answer every client and converge within a bound. Finally the
 /// client history must be linearizable. The same seed always gives the same run and trace hash.
+///
+/// An instance runs once, on the calling thread; run seeds in parallel with one instance each.
 public final class Simulation {
   enum Phase: Equatable {
     case safety
@@ -39,6 +41,7 @@ public final class Simulation {
   private var recentEvents: [(time: UInt64, event: SimulationEvent)] = []
   private var eventCount = 0
   private var leadersSeen: [UInt64: PeerID] = [:]
+  private var hasRun = false
 
   public init(seed: UInt64, options: SimulationOptions? = nil) {
     self.seed = seed
@@ -60,7 +63,9 @@ public final class Simulation {
 
   /// Runs the simulation to the end of the liveness phase, or to the first violation.
   public func run() -> SimulationReport {
-    SimulationCrashReporter.running(seed: seed) { runPhases() }
+    precondition(!hasRun, "a Simulation runs once; create another for another run")
+    hasRun = true
+    return SimulationCrashReporter.running(seed: seed) { runPhases() }
   }
 
   private func runPhases() -> SimulationReport {

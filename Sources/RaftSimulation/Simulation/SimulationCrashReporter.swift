@@ -6,10 +6,10 @@ import Synchronization
 /// Names the seeds being simulated when the process dies of a failed precondition (inside
 /// RaftCore or the simulator), so that a crash in CI still prints the command that replays it.
 ///
-/// A simulation registers its seed in a slot for the length of its run; a handler for the
-/// signals a trap raises writes one line per registered seed to standard error, then restores
-/// the handler it displaced (the Swift runtime's backtracer) and returns, so the trapping
-/// instruction runs again and the backtrace follows as usual.
+/// A simulation registers its seed and thread in a slot for the length of its run; a handler
+/// for the signals a trap raises names the seed of the trapping thread (and any others running
+/// in parallel) on standard error, then restores the handler it displaced (the Swift runtime's
+/// backtracer) and returns, so the trapping instruction runs again and the backtrace follows.
 enum SimulationCrashReporter {
   /// Seeds that can be simulated at once (parallel tests) and still be named.
   static let slotCount = 32
@@ -29,6 +29,12 @@ enum SimulationCrashReporter {
     for slot in 0..<slotCount { (pointer + slot).initialize(to: Atomic(0)) }
     return pointer
   }()
+  // As above, for the thread that runs the seed of the same slot.
+  nonisolated(unsafe) private static let threads: UnsafeMutablePointer<Atomic<UInt64>> = {
+    let pointer = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: slotCount)
+    for slot in 0..<slotCount { (pointer + slot).initialize(to: Atomic(0)) }
+    return pointer
+  }()
   private static let installation: Void = installHandlers()
 
   /// Registers `seed` for the length of `body`.
@@ -37,6 +43,7 @@ enum SimulationCrashReporter {
     let slot = claimSlot()
     if let slot {
       seeds[slot].store(seed, ordering: .relaxed)
+      threads[slot].store(currentThread(), ordering: .relaxed)
       states[slot].store(published, ordering: .releasing)
     }
     defer {
@@ -72,11 +79,20 @@ enum SimulationCrashReporter {
       }
     }
 
+    private static func currentThread() -> UInt64 {
+      UInt64(pthread_self())
+    }
+
     /// Writes the registered seeds with `write(2)` only: a crashing process may hold any lock.
     private static func reportSeeds() {
+      let crashing = currentThread()
       for slot in 0..<slotCount where states[slot].load(ordering: .acquiring) == published {
         let seed = seeds[slot].load(ordering: .relaxed)
-        writeToStandardError("\nRaftSimulation: crashed while simulating seed ")
+        if threads[slot].load(ordering: .relaxed) == crashing {
+          writeToStandardError("\nRaftSimulation: crashed while simulating seed ")
+        } else {
+          writeToStandardError("\nRaftSimulation: also running when another seed crashed: seed ")
+        }
         writeNumber(seed)
         writeToStandardError("; replay: O3_SIM_SEED=")
         writeNumber(seed)
@@ -102,5 +118,9 @@ enum SimulationCrashReporter {
     }
   #else
     private static func installHandlers() {}
+
+    private static func currentThread() -> UInt64 {
+      0
+    }
   #endif
 }
