@@ -7,13 +7,12 @@ import Testing
 @Suite struct RaftServerTests {
   @Test func concurrentProposalsApplyInTheSameOrderEverywhere() async throws {
     let cluster = try await TestCluster(size: 3)
-    let leader = try await cluster.waitForLeader()
-    let server = cluster.servers[leader]!
+    // Sixteen clients, each its own sequence of puts, all at once.
     try await withThrowingTaskGroup(of: Void.self) { group in
       for client in 0..<16 {
-        group.addTask {
+        group.addTask { [cluster] in
           for operation in 0..<25 {
-            let response = try await server.propose(Array("put c\(client) \(operation)".utf8))
+            let response = try await cluster.put("c\(client)", "\(operation)")
             #expect(response == Array("ok".utf8))
           }
         }
@@ -22,20 +21,28 @@ import Testing
     }
     try await cluster.waitForConvergence(count: 400)
     let histories = cluster.machines.values.map(\.history)
-    #expect(histories.allSatisfy { $0 == histories[0] }, "every replica applied the same entries in the same order")
-    #expect(cluster.machines[leader]!.values["c3"] == "24")
+    #expect(histories.allSatisfy { $0.prefix(400) == histories[0].prefix(400) }, "same entries in the same order everywhere")
+    #expect(try await cluster.get("c3") == "24")
     #expect(cluster.fatalErrors.all.isEmpty)
     await cluster.shutdown()
   }
 
   @Test func readsAreLinearizableAndOnlyTheLeaderServesThem() async throws {
     let cluster = try await TestCluster(size: 3)
-    let leader = try await cluster.waitForLeader()
     _ = try await cluster.put("color", "blue")
-    let value = try await cluster.servers[leader]!.query(Array("color".utf8))
-    #expect(value == Array("blue".utf8))
+    #expect(try await cluster.get("color") == "blue")
+    let leader = try await cluster.waitForLeader()
     let follower = cluster.servers.keys.first { $0 != leader }!
     await #expect(throws: RaftServerError.self) { try await cluster.servers[follower]!.propose(Array("put a b".utf8)) }
+    await cluster.shutdown()
+  }
+
+  @Test func leaseReadsSeeTheLatestAcknowledgedWrite() async throws {
+    let cluster = try await TestCluster(size: 3, readMode: .leaseBased)
+    for value in 0..<10 {
+      _ = try await cluster.put("x", "\(value)")
+      #expect(try await cluster.get("x") == "\(value)")
+    }
     await cluster.shutdown()
   }
 

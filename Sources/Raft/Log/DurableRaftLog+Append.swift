@@ -70,14 +70,18 @@ extension DurableRaftLog {
       writer.pendingHardState = nil
       guard hardState != writer.durableHardState else { return }
       precondition(hardState.commit <= lastIndex, "commit \(hardState.commit) past the log end \(lastIndex)")
-      let electionStateChanged =
-        hardState.term != writer.durableHardState.term || hardState.vote != writer.durableHardState.vote
+      // Only the term and the vote must survive a crash (Raft paper, Figure 2): the commit index
+      // is relearned from the leader, and writing it on every sync would double the fsyncs of
+      // every append. It is written whenever the term or the vote is.
+      guard hardState.term != writer.durableHardState.term || hardState.vote != writer.durableHardState.vote else {
+        return
+      }
       try LogFile.replaceAtomically(
         path(MetadataFiles.hardStateName), with: MetadataFiles.encode(hardState), directory: directory,
-        durably: electionStateChanged)
+        durably: true)
       writer.durableHardState = hardState
       state.withLock { state in
-        state.statistics.fsyncCalls += electionStateChanged ? 2 : 1
+        state.statistics.fsyncCalls += 2
         state.statistics.hardStateWrites += 1
       }
     }

@@ -7,7 +7,9 @@ import Testing
 
 /// Several `RaftServer`s in one process on a `LocalNetwork`, each with its own log and
 /// key-value state machine.
-final class TestCluster {
+/// @unchecked Sendable: `servers` and `logs` change only in `start` and `stop`, which tests call while
+/// no other task uses the cluster; the state machines live in the locked `MachineRegistry`.
+final class TestCluster: @unchecked Sendable {
   let network = LocalNetwork()
   private(set) var servers: [PeerID: RaftServer] = [:]
   private let registry = MachineRegistry()
@@ -23,7 +25,13 @@ final class TestCluster {
   let segmentSizeBytes: Int
   let purgeGap: UInt64
 
-  init(size: Int, segmentSizeBytes: Int = 64 << 20, purgeGap: UInt64 = 1_000_000) async throws {
+  let readMode: RaftConfiguration.ReadMode
+
+  init(
+    size: Int, segmentSizeBytes: Int = 64 << 20, purgeGap: UInt64 = 1_000_000,
+    readMode: RaftConfiguration.ReadMode = .readIndex
+  ) async throws {
+    self.readMode = readMode
     self.segmentSizeBytes = segmentSizeBytes
     self.purgeGap = purgeGap
     let ids = (1...UInt64(size)).map { PeerID($0) }
@@ -37,8 +45,9 @@ final class TestCluster {
   func configuration(_ id: PeerID) -> RaftServerConfiguration {
     var raft = RaftConfiguration(id: id)
     raft.electionTimeoutTicks = 10
+    raft.readMode = readMode
     var configuration = RaftServerConfiguration(raft: raft)
-    configuration.tickMilliseconds = 20
+    configuration.tickMilliseconds = 50
     configuration.requestTimeoutMilliseconds = 10_000
     configuration.purgeGap = purgeGap
     return configuration
@@ -84,25 +93,35 @@ final class TestCluster {
     throw ClusterError.noLeader
   }
 
-  /// Proposes on whichever peer leads, following leader hints and retrying until a deadline.
+  /// Proposes on whichever peer leads, following leader hints and retrying refusals until a
+  /// deadline (a loaded machine may move leadership at any time).
   func put(_ key: String, _ value: String) async throws -> [UInt8] {
+    try await onLeader { server, done in server.propose(Array("put \(key) \(value)".utf8), completion: done) }
+  }
+
+  /// A linearizable read on whichever peer leads.
+  func get(_ key: String) async throws -> String {
+    String(decoding: try await onLeader { server, done in server.query(Array(key.utf8), completion: done) }, as: UTF8.self)
+  }
+
+  private func onLeader(
+    _ call: (RaftServer, @escaping @Sendable (Result<[UInt8], RaftServerError>) -> Void) -> Void
+  ) async throws -> [UInt8] {
     let deadline = Date().addingTimeInterval(60)
     var target = try await waitForLeader()
     while true {
-      let result = await propose(Array("put \(key) \(value)".utf8), on: target)
+      let result: Result<[UInt8], RaftServerError>
+      if let server = servers[target] {
+        result = await withCheckedContinuation { continuation in call(server) { continuation.resume(returning: $0) } }
+      } else {
+        result = .failure(.stopped)
+      }
       switch result {
       case .success(let response): return response
       case .failure(let error) where Date() >= deadline: throw error
       case .failure(.notLeader(let leader?)) where servers[leader] != nil: target = leader
       case .failure: target = try await waitForLeader()
       }
-    }
-  }
-
-  private func propose(_ data: [UInt8], on peer: PeerID) async -> Result<[UInt8], RaftServerError> {
-    guard let server = servers[peer] else { return .failure(.stopped) }
-    return await withCheckedContinuation { continuation in
-      server.propose(data) { continuation.resume(returning: $0) }
     }
   }
 
