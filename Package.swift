@@ -77,7 +77,7 @@ let package = Package(
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMMetadata", "OMProto", "O3Common", "O3RPC",
+        "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),

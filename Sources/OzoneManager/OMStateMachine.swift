@@ -22,14 +22,19 @@ public final class OMStateMachine: Sendable {
   /// A request that does not decode is refused the same way on every replica (INVALID_REQUEST)
   /// and still advances the applied index. A failure of the store is thrown: fail-stop.
   public func apply(_ requestBytes: [UInt8], at termIndex: TermIndex) throws -> OMResponse {
+    try applyLogged(requestBytes, at: termIndex).response
+  }
+
+  /// `apply(_:at:)`, also returning the decoded request (nil when it did not decode).
+  public func applyLogged(_ requestBytes: [UInt8], at termIndex: TermIndex) throws -> (request: OMRequest?, response: OMResponse) {
     let request: OMRequest
     do {
       request = try OMRequest(serializedBytes: requestBytes)
     } catch {
       doubleBuffer.add(OMBatchPart(), termIndex: termIndex)
-      return .failure(.unspecified, OMException(.invalidRequest, "the logged request does not decode: \(error)"))
+      return (nil, .failure(.unspecified, OMException(.invalidRequest, "the logged request does not decode: \(error)")))
     }
-    return try apply(request, at: termIndex)
+    return (request, try apply(request, at: termIndex))
   }
 
   /// Applies one already-decoded logged request (see `apply(_:at:)`).

@@ -54,6 +54,7 @@ final class OMProcess {
     process.executableURL = URL(fileURLWithPath: O3Binary.path)
     process.arguments = [
       "om", "--set", "ozone.metadata.dirs=\(metadataDirectory)", "--set", "ozone.om.address=127.0.0.1:0",
+      "--set", "ozone.om.ratis.port=0",
     ]
     let error = Pipe()
     process.standardError = error

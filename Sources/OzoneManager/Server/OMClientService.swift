@@ -1,30 +1,37 @@
 import Foundation
 import NIOCore
-import NIOPosix
 import O3RPC
 import OMMetadata
 import OMProto
+import Raft
+import RaftCore
 import SwiftProtobuf
 
 /// The OM client protocol over O3RPC: one method, `om.submitRequest`, carrying an `OMRequest`
 /// and answered with an `OMResponse`. Every refusal is an `OMResponse` with a status; only a
 /// call that is not this protocol at all (unknown method) gets an RPC-level error.
+///
+/// Writes follow DESIGN.md §3: leader check, retry cache, preExecute, propose to Raft, and the
+/// answer once the entry is committed and applied here. Reads are linearizable: a ReadIndex
+/// round (or the lease) on the leader, answered once the apply has reached the read index.
 final class OMClientService: RPCServiceHandler {
   static let submitMethod = "om.submitRequest"
 
-  private let store: OMMetadataStore
-  private let submitter: SingleReplicaSubmitter
-  private let readPool: NIOThreadPool
+  private let raft: RaftServer
+  private let service: OMServiceConfiguration
+  private let stateMachine: OMRaftStateMachine
+  private let retryCache: RetryCache
   private let limits: OMRequestLimits
   private let clock: @Sendable () -> UInt64
 
   init(
-    store: OMMetadataStore, submitter: SingleReplicaSubmitter, readPool: NIOThreadPool, limits: OMRequestLimits,
-    clock: @escaping @Sendable () -> UInt64
+    raft: RaftServer, service: OMServiceConfiguration, stateMachine: OMRaftStateMachine, retryCache: RetryCache,
+    limits: OMRequestLimits, clock: @escaping @Sendable () -> UInt64
   ) {
-    self.store = store
-    self.submitter = submitter
-    self.readPool = readPool
+    self.raft = raft
+    self.service = service
+    self.stateMachine = stateMachine
+    self.retryCache = retryCache
     self.limits = limits
     self.clock = clock
   }
@@ -47,44 +54,98 @@ final class OMClientService: RPCServiceHandler {
       Self.respond(.failure(request.cmdType, error), responder)
       return
     }
-    if OMRequestRouter.isWrite(request.cmdType) {
+    if let refusal = leaderRefusal(request.cmdType) {
+      Self.respond(refusal, responder)
+    } else if OMRequestRouter.isWrite(request.cmdType) {
       submitWrite(request, responder: responder)
     } else {
       serveRead(request, responder: responder)
     }
   }
 
+  /// NOT_LEADER (with the leader's node id and address when known) or LEADER_NOT_READY, or nil
+  /// when this OM leads and has applied an entry of its term.
+  private func leaderRefusal(_ cmdType: CommandType) -> OMResponse? {
+    guard !raft.isLeaderReady else { return nil }
+    let (leader, _) = stateMachine.currentLeader
+    if leader == raft.id {
+      return .failure(cmdType, OMException(.leaderNotReady, "OM \(service.localNodeID) leads but has not applied its first entry yet; retry"))
+    }
+    return notLeader(cmdType, leader: leader)
+  }
+
+  private func notLeader(_ cmdType: CommandType, leader: PeerID?) -> OMResponse {
+    let node = leader.flatMap(service.node(withPeerID:))
+    var response = OMResponse.failure(
+      cmdType,
+      OMException(.notLeader, "OM \(service.localNodeID) is not the leader" + (node.map { "; \($0.nodeID) is" } ?? "; no leader is known")))
+    response.leaderOmnodeID = node?.nodeID ?? ""
+    response.leaderAddress = node.map { "\($0.clientAddress)" } ?? ""
+    return response
+  }
+
   private func submitWrite(_ request: OMRequest, responder: RPCResponder) {
+    let key = RetryCache.Key(clientID: request.clientID, callID: request.callID)
+    let cacheable = !request.clientID.isEmpty
+    if cacheable, retryCache.admit(key, respond: { Self.respond($0, responder) }) == .answered { return }
     let context = PreExecuteContext(
       nowMilliseconds: clock(), userName: request.userInfo.userName.isEmpty ? "anonymous" : request.userInfo.userName,
       randomID: { UInt64.random(in: 1...UInt64.max) })
     let prepared: OMRequest
+    let bytes: [UInt8]
     do {
       prepared = try OMRequestRouter.preExecute(request, context: context, limits: limits)
+      bytes = try prepared.serializedBytes()
     } catch {
-      Self.respond(.failure(request.cmdType, error), responder)
+      let refusal = OMResponse.failure(request.cmdType, (error as? OMException) ?? OMException(.internalError, "\(error)"))
+      if cacheable { retryCache.finishProposal(key, failedWith: refusal) }
+      Self.respond(refusal, responder)
       return
     }
-    submitter.submit(prepared) { response in
-      Self.respond(response, responder)
+    let cmdType = request.cmdType
+    raft.propose(bytes) { [self] result in
+      switch result {
+      case .success(let replyBytes):
+        let response = (try? OMResponse(serializedBytes: replyBytes))
+          ?? .failure(cmdType, OMException(.internalError, "the state machine's answer does not decode"))
+        Self.respond(response, responder)
+      case .failure(let error):
+        let refusal = self.response(for: error, cmdType)
+        if cacheable { retryCache.finishProposal(key, failedWith: refusal) }
+        Self.respond(refusal, responder)
+      }
     }
   }
 
   private func serveRead(_ request: OMRequest, responder: RPCResponder) {
-    let store = self.store
-    let limits = self.limits
-    readPool.submit { state in
-      guard case .active = state else {
-        Self.respond(.failure(request.cmdType, OMException(.internalError, "the OM is shutting down")), responder)
-        return
+    let cmdType = request.cmdType
+    let bytes: [UInt8]
+    do {
+      bytes = try request.serializedBytes()
+    } catch {
+      Self.respond(.failure(cmdType, OMException(.invalidRequest, "\(error)")), responder)
+      return
+    }
+    raft.query(bytes) { [self] result in
+      switch result {
+      case .success(let replyBytes):
+        let response = (try? OMResponse(serializedBytes: replyBytes))
+          ?? .failure(cmdType, OMException(.internalError, "the read's answer does not decode"))
+        Self.respond(response, responder)
+      case .failure(let error):
+        Self.respond(self.response(for: error, cmdType), responder)
       }
-      let response: OMResponse
-      do {
-        response = try OMRequestRouter.read(request, store: store, limits: limits)
-      } catch {
-        response = .failure(request.cmdType, OMException(.metadataError, "reading the OM database failed: \(error)"))
-      }
-      Self.respond(response, responder)
+    }
+  }
+
+  private func response(for error: RaftServerError, _ cmdType: CommandType) -> OMResponse {
+    switch error {
+    case .notLeader(let leader): notLeader(cmdType, leader: leader)
+    case .leaderNotReady: .failure(cmdType, OMException(.leaderNotReady, "the leader is not ready yet; retry"))
+    case .notCommitted: .failure(cmdType, OMException(.notLeader, "leadership changed before the request committed; retry"))
+    case .timeout: .failure(cmdType, OMException(.timeout, "no answer from Raft in time; the request may still take effect"))
+    case .stopped: .failure(cmdType, OMException(.internalError, "the OM is shutting down"))
+    case .refused(let reason): .failure(cmdType, OMException(.internalError, "Raft refused the request: \(reason)"))
     }
   }
 

@@ -31,7 +31,10 @@ public final class RaftServer: Sendable {
     }
     var raft = configuration.raft
     raft.appliedIndex = min(stateMachine.durablyAppliedIndex.index, log.hardState.commit)
-    let node = try RaftNode(configuration: raft, storage: AnyRaftLogStore(base: log), random: SystemRaftRandom())
+    var node = try RaftNode(configuration: raft, storage: AnyRaftLogStore(base: log), random: SystemRaftRandom())
+    // A group of one has nobody to wait for: campaign at once instead of after an election
+    // timeout (a single OM would otherwise refuse writes for its first 5–10 s).
+    if node.membership.voters == [raft.id] { node.campaign() }
     let pending = PendingRequests()
     let applier = ApplyLoop(
       stateMachine: stateMachine, pending: pending, log: log, purgeGap: configuration.purgeGap, logger: logger,

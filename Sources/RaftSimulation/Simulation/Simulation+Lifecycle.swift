@@ -135,22 +135,28 @@ extension Simulation {
     nodes[node].raft!.snapshotInstallFailed()
   }
 
-  /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft.
+  /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft —
+  /// after asking Raft whether it still wants one, since it refuses an install once it
+  /// campaigned or a newer notice raised the compaction point.
   ///
   /// `snapshotInstalled(_:)` takes only a position: the core derives the membership at it from
   /// the history in the notice it holds, which ends where the leader's log ended when it sent
   /// the notice, so a newer checkpoint can be given the wrong membership (and the core then
-  /// traps on the next membership entry). The driver cannot read which notice the core holds,
-  /// so a checkpoint is installed only if it reaches, and agrees on membership with, every
-  /// notice received since the last settled one; otherwise the install is reported failed
-  /// and the leader sends a fresh notice.
+  /// traps on the next membership entry). The driver cannot read that history, so a
+  /// checkpoint is installed only if it agrees on membership with every notice received since
+  /// the last settled one; otherwise the install is reported failed and the leader sends a
+  /// fresh notice.
   func install(_ checkpoint: StateMachineCheckpoint, at node: Int) throws(SimulationViolation) {
     let index = checkpoint.applied.index
+    let raft = nodes[node].raft!
+    let wanted =
+      raft.role == .follower && index >= nodes[node].stateMachine.applied.index
+      && index >= raft.pendingSnapshotNotice?.leaderSnapshot.index ?? UInt64.max
     let suitsEveryNotice = nodes[node].noticeRequests.allSatisfy { request in
       index >= request.leaderSnapshot.index
         && request.membership(at: index) == checkpoint.membership
     }
-    guard index >= nodes[node].stateMachine.applied.index, suitsEveryNotice else {
+    guard wanted, suitsEveryNotice else {
       failSnapshotInstall(at: node)
       return
     }
@@ -159,7 +165,8 @@ extension Simulation {
     statistics.checkpointsInstalled += 1
     nodes[node].disk.saveCheckpoint(checkpoint)
     nodes[node].stateMachine = KeyValueStateMachine(checkpoint: checkpoint)
-    nodes[node].raft!.snapshotInstalled(checkpoint.applied)
+    let accepted = nodes[node].raft!.snapshotInstalled(checkpoint.applied)
+    precondition(accepted, "the core refused the checkpoint it was waiting for")
     for index in nodes[node].proposals.keys.sorted() where index <= checkpoint.applied.index {
       // The outcome is somewhere inside the checkpoint; the client learns it by timing out.
       nodes[node].proposals[index] = nil

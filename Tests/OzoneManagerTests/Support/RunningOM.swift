@@ -30,6 +30,7 @@ final class RunningOM {
     let configuration = OzoneConfiguration([
       OzoneConfigKeys.metadataDirs: directory.path,
       OzoneConfigKeys.omAddress: "127.0.0.1:0",
+      "ozone.om.ratis.port": "0",
       OzoneConfigKeys.maxRequestBytes: "64KB",
     ])
     let settings = try OzoneManagerServer.Settings(configuration: configuration)

@@ -1,0 +1,95 @@
+import Foundation
+import OMProto
+import Synchronization
+
+/// Answers a retried write with the answer of its first attempt, keyed like Ratis' RetryCache
+/// by the client id and call id the client keeps across retries.
+///
+/// Every replica records the answer of each write it applies, so a retry that reaches a new
+/// leader after a failover is answered too (Ozone's cache lives only on the server that took the
+/// first attempt). The leader also remembers writes it has proposed but not yet applied: a retry
+/// arriving meanwhile waits for the same answer instead of proposing the write again. Answers
+/// expire after `ozone.om.ha.raft.server.retrycache.expirytime` (default 300 s). The cache only
+/// decides whether to propose; apply never consults it, so replicas cannot diverge through it.
+///
+/// What it cannot cover: a proposal that timed out and is still uncommitted when its retry
+/// arrives is proposed again.
+final class RetryCache: Sendable {
+  struct Key: Hashable, Sendable {
+    var clientID: String
+    var callID: UInt64
+  }
+
+  private enum Entry {
+    case inFlight(waiters: [@Sendable (OMResponse) -> Void])
+    case done(OMResponse, recorded: Date)
+  }
+
+  /// What the caller should do with a write.
+  enum Admission {
+    /// Not seen: propose it, then call `finishProposal`.
+    case propose
+    /// Seen: the answer was, or will be, given to `respond`.
+    case answered
+  }
+
+  private let entries = Mutex<[Key: Entry]>([:])
+  private let expirySeconds: Double
+  /// Bounds memory when clients write faster than answers expire.
+  private let entriesMax: Int
+
+  init(expirySeconds: Double = 300, entriesMax: Int = 1_000_000) {
+    self.expirySeconds = expirySeconds
+    self.entriesMax = entriesMax
+  }
+
+  /// Registers a write about to be proposed on the leader; a repeat gets the first answer.
+  func admit(_ key: Key, now: Date = Date(), respond: @escaping @Sendable (OMResponse) -> Void) -> Admission {
+    let (admission, cached): (Admission, OMResponse?) = entries.withLock { entries in
+      switch entries[key] {
+      case .done(let response, let recorded)? where now.timeIntervalSince(recorded) < expirySeconds:
+        return (.answered, response)
+      case .inFlight(let waiters)?:
+        entries[key] = .inFlight(waiters: waiters + [respond])
+        return (.answered, nil)
+      default:
+        if entries.count >= entriesMax { dropExpired(&entries, now: now) }
+        entries[key] = .inFlight(waiters: [])
+        return (.propose, nil)
+      }
+    }
+    if let cached { respond(cached) }
+    return admission
+  }
+
+  /// Called by apply on every replica with the response of a logged write.
+  func recordApplied(_ key: Key, _ response: OMResponse, now: Date = Date()) {
+    let waiters = entries.withLock { entries in
+      let waiting: [@Sendable (OMResponse) -> Void]
+      if case .inFlight(let list)? = entries[key] { waiting = list } else { waiting = [] }
+      entries[key] = .done(response, recorded: now)
+      return waiting
+    }
+    for waiter in waiters { waiter(response) }
+  }
+
+  /// The proposal of an admitted write ended without being applied here (refused, timed out):
+  /// retries waiting get `response`, and the next retry may propose again.
+  func finishProposal(_ key: Key, failedWith response: OMResponse) {
+    let waiters = entries.withLock { entries in
+      guard case .inFlight(let waiting)? = entries[key] else { return [@Sendable (OMResponse) -> Void]() }
+      entries[key] = nil
+      return waiting
+    }
+    for waiter in waiters { waiter(response) }
+  }
+
+  var count: Int { entries.withLock { $0.count } }
+
+  private func dropExpired(_ entries: inout [Key: Entry], now: Date) {
+    entries = entries.filter { _, entry in
+      if case .done(_, let recorded) = entry { return now.timeIntervalSince(recorded) < expirySeconds }
+      return true
+    }
+  }
+}
