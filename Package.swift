@@ -16,6 +16,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
   ],
   targets: [
     // MARK: storage
@@ -98,6 +99,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
     .executableTarget(name: "O3RPCBench", dependencies: ["O3RPC"]),
 
@@ -128,5 +130,16 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .testTarget(name: "O3CLITests", dependencies: ["O3CLI"]),
+    .testTarget(
+      name: "OzoneClientTests",
+      dependencies: [
+        "OzoneClient", "O3RPC", "OMProto", "O3Common",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .testTarget(
+      name: "OzoneManagerHATests",
+      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation"]),
   ]
 )

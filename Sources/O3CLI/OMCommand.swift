@@ -4,6 +4,7 @@ import Logging
 import NIOPosix
 import O3Common
 import OzoneManager
+import Synchronization
 
 /// `o3 om`: runs one Ozone Manager; `o3 om --init` prepares its storage first.
 struct OMCommand: AsyncParsableCommand {
@@ -38,38 +39,65 @@ struct OMCommand: AsyncParsableCommand {
 
   /// Serves until SIGINT or SIGTERM, then shuts down cleanly.
   static func serve(settings: OzoneManagerServer.Settings) async throws {
+    // Caught from the start, so a signal during start-up also ends in a clean shutdown.
+    let signals = TerminationSignal.install()
     let server: OzoneManagerServer
     do {
       server = try await OzoneManagerServer.start(settings: settings, group: MultiThreadedEventLoopGroup.singleton)
     } catch {
       throw CommandFailure(message: "cannot start the OM: \(error)", exitCode: 1)
     }
-    let signal = await TerminationSignal.wait()
+    let signal = await signals.wait()
     Logger(label: "o3.om").info("received \(signal); shutting down")
     await server.shutdown()
   }
 }
 
-/// Waits for SIGINT or SIGTERM.
+/// SIGINT and SIGTERM, caught (instead of ending the process) so that servers stop cleanly.
 final class TerminationSignal: @unchecked Sendable {
-  // @unchecked: `sources` is set once in `wait` before any handler can run, and only kept alive.
-  private var sources: [DispatchSourceSignal] = []
-  private let once = OnceFlag()
+  // @unchecked: `sources` is written only in `install`, before any handler can run, and is
+  // only kept alive; everything else is behind `state`.
+  private var sources: [any DispatchSourceSignal] = []
+  private let state = Mutex<(received: String?, waiters: [CheckedContinuation<String, Never>])>((nil, []))
 
-  /// Returns the name of the first termination signal received.
-  static func wait() async -> String {
-    let waiter = TerminationSignal()
-    return await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-      let queue = DispatchQueue(label: "o3-signals")
-      for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-        source.setEventHandler {
-          if waiter.once.take() { continuation.resume(returning: name) }
-        }
-        source.resume()
-        waiter.sources.append(source)
-      }
+  private init() {}
+
+  /// Starts catching SIGINT and SIGTERM for the rest of the process's life.
+  static func install() -> TerminationSignal {
+    let catcher = TerminationSignal()
+    let queue = DispatchQueue(label: "o3-signals")
+    for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+      source.setEventHandler { catcher.deliver(name) }
+      source.resume()
+      catcher.sources.append(source)
     }
+    return catcher
+  }
+
+  /// The first signal received so far, if any.
+  var received: String? { state.withLock { $0.received } }
+
+  /// Returns the name of the first termination signal (at once if one already arrived).
+  func wait() async -> String {
+    await withCheckedContinuation { continuation in
+      let already: String? = state.withLock { state in
+        if let received = state.received { return received }
+        state.waiters.append(continuation)
+        return nil
+      }
+      if let already { continuation.resume(returning: already) }
+    }
+  }
+
+  private func deliver(_ name: String) {
+    let waiters: [CheckedContinuation<String, Never>] = state.withLock { state in
+      guard state.received == nil else { return [] }
+      state.received = name
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    for waiter in waiters { waiter.resume(returning: name) }
   }
 }

@@ -258,6 +258,47 @@ public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
 
 }
 
+/// How fresh a read must be (Ozone 2.2's OMRequest.readConsistencyHint). O3's default is
+/// linearizable on the leader; LINEARIZABLE_ALLOW_FOLLOWER lets any OM answer after a ReadIndex
+/// round with the leader.
+public nonisolated enum ReadConsistencyHint: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case readConsistencyUnspecified // = 0
+  case linearizableLeaderOnly // = 2
+  case linearizableAllowFollower // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .readConsistencyUnspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .readConsistencyUnspecified
+    case 2: self = .linearizableLeaderOnly
+    case 3: self = .linearizableAllowFollower
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .readConsistencyUnspecified: return 0
+    case .linearizableLeaderOnly: return 2
+    case .linearizableAllowFollower: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [ReadConsistencyHint] = [
+    .readConsistencyUnspecified,
+    .linearizableLeaderOnly,
+    .linearizableAllowFollower,
+  ]
+
+}
+
 public nonisolated enum StorageType: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -438,6 +479,11 @@ public nonisolated struct OMRequest: @unchecked Sendable {
   public var hasUserInfo: Bool {_storage._userInfo != nil}
   /// Clears the value of `userInfo`. Subsequent reads from it will return its default value.
   public mutating func clearUserInfo() {_uniqueStorage()._userInfo = nil}
+
+  public var readConsistencyHint: ReadConsistencyHint {
+    get {_storage._readConsistencyHint}
+    set {_uniqueStorage()._readConsistencyHint = newValue}
+  }
 
   public var body: OneOf_Body? {
     get {return _storage._body}
@@ -1715,6 +1761,10 @@ nonisolated extension Status: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}OK\0\u{2}\u{2}VOLUME_NOT_FOUND\0\u{1}VOLUME_NOT_EMPTY\0\u{1}VOLUME_ALREADY_EXISTS\0\u{2}\u{3}BUCKET_NOT_FOUND\0\u{1}BUCKET_NOT_EMPTY\0\u{1}BUCKET_ALREADY_EXISTS\0\u{1}KEY_ALREADY_EXISTS\0\u{1}KEY_NOT_FOUND\0\u{1}INVALID_KEY_NAME\0\u{1}ACCESS_DENIED\0\u{1}INTERNAL_ERROR\0\u{2}\u{4}METADATA_ERROR\0\u{1}OM_NOT_INITIALIZED\0\u{2}\u{13}INVALID_REQUEST\0\u{2}\u{a}TIMEOUT\0\u{2}\u{9}INVALID_BUCKET_NAME\0\u{2}\u{3}INVALID_VOLUME_NAME\0\u{1}PARTIAL_DELETE\0\u{2}\u{2}NOT_SUPPORTED_OPERATION\0\u{2}\u{2}QUOTA_EXCEEDED\0\u{1}QUOTA_ERROR\0\u{2}E\u{2}NOT_LEADER\0\u{1}LEADER_NOT_READY\0")
 }
 
+nonisolated extension ReadConsistencyHint: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0READ_CONSISTENCY_UNSPECIFIED\0\u{2}\u{2}LINEARIZABLE_LEADER_ONLY\0\u{1}LINEARIZABLE_ALLOW_FOLLOWER\0")
+}
+
 nonisolated extension StorageType: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STORAGE_TYPE_UNSPECIFIED\0\u{1}DISK\0\u{1}SSD\0\u{1}ARCHIVE\0\u{1}RAM_DISK\0")
 }
@@ -1764,7 +1814,7 @@ nonisolated extension UserInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
 
 nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "OMRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}clientId\0\u{1}callId\0\u{1}traceId\0\u{1}userInfo\0\u{2}\u{6}createVolumeRequest\0\u{1}setVolumePropertyRequest\0\u{2}\u{2}infoVolumeRequest\0\u{1}deleteVolumeRequest\0\u{1}listVolumeRequest\0\u{2}\u{5}createBucketRequest\0\u{1}infoBucketRequest\0\u{1}setBucketPropertyRequest\0\u{1}deleteBucketRequest\0\u{1}listBucketsRequest\0\u{2}\u{6}createKeyRequest\0\u{1}lookupKeyRequest\0\u{1}renameKeyRequest\0\u{1}deleteKeyRequest\0\u{1}listKeysRequest\0\u{1}commitKeyRequest\0\u{1}allocateBlockRequest\0\u{1}deleteKeysRequest\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}clientId\0\u{1}callId\0\u{1}traceId\0\u{1}userInfo\0\u{1}readConsistencyHint\0\u{2}\u{5}createVolumeRequest\0\u{1}setVolumePropertyRequest\0\u{2}\u{2}infoVolumeRequest\0\u{1}deleteVolumeRequest\0\u{1}listVolumeRequest\0\u{2}\u{5}createBucketRequest\0\u{1}infoBucketRequest\0\u{1}setBucketPropertyRequest\0\u{1}deleteBucketRequest\0\u{1}listBucketsRequest\0\u{2}\u{6}createKeyRequest\0\u{1}lookupKeyRequest\0\u{1}renameKeyRequest\0\u{1}deleteKeyRequest\0\u{1}listKeysRequest\0\u{1}commitKeyRequest\0\u{1}allocateBlockRequest\0\u{1}deleteKeysRequest\0")
 
   fileprivate class _StorageClass {
     var _cmdType: CommandType = .unspecified
@@ -1772,6 +1822,7 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
     var _callID: UInt64 = 0
     var _traceID: String = String()
     var _userInfo: UserInfo? = nil
+    var _readConsistencyHint: ReadConsistencyHint = .readConsistencyUnspecified
     var _body: OMRequest.OneOf_Body?
 
       // This property is used as the initial default value for new instances of the type.
@@ -1788,6 +1839,7 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
       _callID = source._callID
       _traceID = source._traceID
       _userInfo = source._userInfo
+      _readConsistencyHint = source._readConsistencyHint
       _body = source._body
     }
   }
@@ -1812,6 +1864,7 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
         case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._callID) }()
         case 4: try { try decoder.decodeSingularStringField(value: &_storage._traceID) }()
         case 5: try { try decoder.decodeSingularMessageField(value: &_storage._userInfo) }()
+        case 6: try { try decoder.decodeSingularEnumField(value: &_storage._readConsistencyHint) }()
         case 11: try {
           var v: CreateVolumeRequest?
           var hadOneofValue = false
@@ -2073,6 +2126,9 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
       try { if let v = _storage._userInfo {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
       } }()
+      if _storage._readConsistencyHint != .readConsistencyUnspecified {
+        try visitor.visitSingularEnumField(value: _storage._readConsistencyHint, fieldNumber: 6)
+      }
       switch _storage._body {
       case .createVolumeRequest?: try {
         guard case .createVolumeRequest(let v)? = _storage._body else { preconditionFailure() }
@@ -2162,6 +2218,7 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
         if _storage._callID != rhs_storage._callID {return false}
         if _storage._traceID != rhs_storage._traceID {return false}
         if _storage._userInfo != rhs_storage._userInfo {return false}
+        if _storage._readConsistencyHint != rhs_storage._readConsistencyHint {return false}
         if _storage._body != rhs_storage._body {return false}
         return true
       }

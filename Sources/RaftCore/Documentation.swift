@@ -4,8 +4,8 @@
 ///
 /// ``RaftNode`` is a value type in the style of etcd-raft's `RawNode`. Its inputs are `tick()`,
 /// `step(_:)`, `campaign()`, `propose(_:)`, `proposeMembershipChange(_:)`,
-/// `readIndex(context:)`, `transferLeader(to:)`, `snapshotInstalled(_:)`; its output is a
-/// ``Ready`` acknowledged with `advance()`. It performs no I/O, reads no clock, starts no
+/// `readIndex(context:)`, `transferLeader(to:)`, `snapshotInstalled(_:membership:)`; its output
+/// is a ``Ready`` acknowledged with `advance()`. It performs no I/O, reads no clock, starts no
 /// thread, and draws randomness only from the injected ``RaftRandom`` (election jitter). Peers
 /// are iterated in ascending ``PeerID`` order, so one seed and one input sequence give one run.
 /// The core reads durable state through ``RaftStorage``; ``MemoryRaftStorage`` is the in-memory
@@ -21,6 +21,9 @@
 /// committed entry (an acknowledgement for an entry that is not on disk). The leader counts its
 /// own log toward a quorum only after `advance()` says it is durable, and committed entries are
 /// handed out only once durable, so a single-peer group never reports a commit it could lose.
+/// Inputs may arrive while a Ready is outstanding; if one replaces log entries that a queued
+/// (not yet handed out) acknowledgement covers, the acknowledgement is withdrawn, since the
+/// next Ready persists the replacement and the promise would be false.
 ///
 /// ## Guarantees (given the contract and a storage that does not lie)
 ///
@@ -55,6 +58,16 @@
 /// * A peer removed before it learns of it keeps its old membership and may try to campaign;
 ///   pre-vote and the check-quorum lease make the others ignore it, and the leader stops sending
 ///   to it once the removal is appended.
+/// * A voter whose log holds its own removal, not yet committed, still campaigns (thesis
+///   §4.2.2, Figure 4.6), though its own vote does not count. Peers without the removal may
+///   need its vote, which it refuses them while its log is longer: a leader cut off right after
+///   appending "remove me" would otherwise leave the others leaderless for good. Elected by a
+///   majority of the newest membership, it commits the removal and steps down as above. Safety
+///   is the usual argument (any two memberships in use differ by one server, so their
+///   majorities overlap), which nowhere needs the candidate to be a member. Once it knows the
+///   removal committed (a later change proves it too) it never campaigns again. Every peer
+///   answers votes and AppendEntries whatever its own membership says (thesis §4.1): the vote
+///   of a joining or departing peer may be the one that decides.
 /// * Removing and re-adding a peer in one term starts its progress afresh; its log is kept, so
 ///   late answers from before the removal remain true. A peer id is never reused for a peer
 ///   whose log was wiped.
@@ -62,12 +75,14 @@
 /// ## Snapshots: notification mode
 ///
 /// Snapshot bytes never go through Raft. When a follower needs entries the leader has
-/// compacted, the leader sends a notice (its compaction point and the membership history
-/// after it) and stops sending to that follower. The follower's Ready carries a
-/// ``SnapshotNotice``; its state machine fetches a checkpoint out of band and calls
-/// `snapshotInstalled(_:)` with the term/index installed (at or after the leader's compaction
-/// point). The follower's log restarts after it (`Ready.snapshot` to persist) and the leader
-/// probes from the next index. A lost notice is re-sent after an election timeout; repeats are
+/// compacted, the leader sends a notice (its compaction point) and stops sending to that
+/// follower. The follower's Ready carries a ``SnapshotNotice``; its state machine fetches a
+/// checkpoint out of band and calls `snapshotInstalled(_:membership:)` with the term/index
+/// installed (at or after the leader's compaction point) and the membership the checkpoint
+/// records there. Only the checkpoint knows that membership: it may be newer than the log the
+/// notice described (the notice's `membershipHistory` is informational and not trusted). The
+/// follower's log restarts after it (`Ready.snapshot` to persist) and the leader probes from
+/// the next index. A lost notice is re-sent after an election timeout; repeats are
 /// answered "in progress" and not surfaced again, but may raise the required compaction point,
 /// which `pendingSnapshotNotice` shows. An install older than that, or one the core no longer
 /// expects (after a restart or a campaign), is refused and reported to the leader as failed.

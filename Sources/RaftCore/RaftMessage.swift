@@ -93,9 +93,11 @@ public struct AppendResponse: Hashable, Sendable, CustomStringConvertible {
 /// A notice that the leader has purged the entries a follower needs.
 ///
 /// `leaderSnapshot` is the leader's compaction point: the follower's state machine must install
-/// a checkpoint at or after it. `membershipHistory` lets the follower know the membership at
-/// whatever index it installs: the membership at `leaderSnapshot` followed by every membership
-/// entry in the leader's log after it.
+/// a checkpoint at or after it. `membershipHistory` is the membership at `leaderSnapshot`
+/// followed by every membership entry in the leader's log after it, carried for diagnostics
+/// (the wire format has it). The follower does not trust it: the checkpoint it installs may be
+/// newer than that log, whose tail may since have been overwritten; the checkpoint's own
+/// membership counts.
 public struct SnapshotNoticeRequest: Hashable, Sendable {
   public var leaderSnapshot: TermIndex
   public var membershipHistory: [MembershipRecord]
@@ -104,12 +106,6 @@ public struct SnapshotNoticeRequest: Hashable, Sendable {
     precondition(!membershipHistory.isEmpty, "the history starts with the compaction point")
     self.leaderSnapshot = leaderSnapshot
     self.membershipHistory = membershipHistory
-  }
-
-  /// The membership in force at `index`, which must be at or after the compaction point.
-  public func membership(at index: UInt64) -> Membership {
-    precondition(index >= leaderSnapshot.index, "index before the leader's compaction point")
-    return membershipHistory.last { $0.index <= index }!.membership
   }
 }
 

@@ -1,7 +1,8 @@
 /// Voting (Raft paper §5.2, §5.4.1; pre-vote and the check-quorum lease, Raft thesis §9.6,
 /// §4.2.3).
 extension RaftNode {
-  /// Votes for itself and asks every other voter; a single voter wins at once.
+  /// Votes for itself (a vote that counts only if it is a voter) and asks every other voter; a
+  /// single voter wins at once.
   mutating func requestVotes(preVote: Bool, leadershipTransfer: Bool) {
     votes[id] = true
     if tallyVotes(preVote: preVote) { return }

@@ -15,6 +15,7 @@ extension RaftNode {
       return
     }
     if let firstWritten = result.firstWritten {
+      retractAcknowledgements(from: firstWritten)
       membershipLog.truncate(from: firstWritten)
       membershipLog.append(request.entries.filter { $0.index >= firstWritten })
     }
@@ -36,7 +37,8 @@ extension RaftNode {
     send(to: sender, .snapshotStatus(.inProgress))
   }
 
-  mutating func finishSnapshotInstall(_ installed: TermIndex) -> Bool {
+  mutating func finishSnapshotInstall(_ checkpoint: SnapshotMetadata) -> Bool {
+    let installed = checkpoint.last
     // A peer that campaigned meanwhile keeps its log: the leader that asked is gone.
     guard let notice = pendingNotice, role == .follower else {
       pendingNotice = nil
@@ -49,14 +51,32 @@ extension RaftNode {
     }
     precondition(installed.index >= log.applied, "checkpoint \(installed) is older than applied")
     if installed.index <= log.committed || log.matches(installed) {
+      // The log already holds the checkpoint's index, so it knows the membership there too.
+      let known = membershipLog.membership(at: installed.index)
+      precondition(
+        checkpoint.membership == known,
+        "checkpoint at \(installed) has \(checkpoint.membership); the log has \(known)")
       log.fastForward(to: installed)
     } else {
-      let metadata = SnapshotMetadata(
-        last: installed, membership: notice.request.membership(at: installed.index))
-      log.restore(metadata)
-      membershipLog.reset(to: metadata)
+      // Everything after the commit index is replaced, acknowledged or not.
+      retractAcknowledgements(from: log.committed + 1)
+      log.restore(checkpoint)
+      membershipLog.reset(to: checkpoint)
     }
     send(to: leader ?? notice.leader, .snapshotStatus(.installed(installed)))
     return true
+  }
+
+  /// The log from `index` on was replaced before the Ready that would persist it: a queued
+  /// acknowledgement reaching into it would promise entries that never reach the disk (the
+  /// leader that counted it could commit an entry held by too few peers), so it is withdrawn.
+  /// That is no worse than losing it in the network; after a conflict it is addressed to a
+  /// leader of an older term anyway. Acknowledgements already handed out in a Ready stay true:
+  /// they leave only once that Ready's entries are durable.
+  private mutating func retractAcknowledgements(from index: UInt64) {
+    outbox.removeAll { message in
+      guard case .appendResponse(let response) = message.body else { return false }
+      return !response.rejected && response.index >= index
+    }
   }
 }

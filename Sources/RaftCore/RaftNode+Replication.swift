@@ -44,8 +44,8 @@ extension RaftNode {
     return true
   }
 
-  /// Tells `peer` to install a checkpoint at or after the leader's compaction point, with the
-  /// membership history it needs to know the membership at whatever index it installs.
+  /// Tells `peer` to install a checkpoint at or after the leader's compaction point. The
+  /// membership history rides along for diagnostics; the checkpoint installed carries its own.
   private mutating func sendSnapshotNotice(to peer: PeerID) {
     let snapshot = log.snapshot
     let compactionIndex = snapshot.last.index

@@ -1,7 +1,19 @@
 /// Role transitions and the passage of time (Raft paper §5.2; pre-vote, Raft thesis §9.6).
 extension RaftNode {
-  /// Whether this peer may campaign: only voters of the membership in force may.
-  var isPromotable: Bool { membership.isVoter(id) }
+  /// Whether this peer may campaign: a voter of the membership in force, or a voter that the
+  /// newest change removed while that change is not known to be committed. Raft thesis §4.2.2:
+  /// a server outside its latest configuration "should still start new elections, as it might
+  /// still be needed until the C_new entry is committed" (Figure 4.6). Peers that lack the
+  /// removal still count this peer as a voter and may need its vote, which it refuses them
+  /// while its log is longer; then only it can lead, commit the removal and hand over. Its own
+  /// vote does not count (votes are tallied over the membership in force).
+  var isPromotable: Bool {
+    if membership.isVoter(id) { return true }
+    let newest = membershipLog.current
+    // One change at a time: a change after the removal proves the removal committed.
+    guard newest.index > log.committed else { return false }
+    return membershipLog.membership(at: newest.index - 1).isVoter(id)
+  }
 
   /// Whether a leader was heard from within the election timeout, so that check-quorum's
   /// promise holds: no other leader can have been elected meanwhile.

@@ -80,7 +80,8 @@ public struct RaftNode<Storage: RaftStorage> {
   }
 
   /// Starts an election now (with a pre-vote round if configured), as if the election timeout
-  /// had passed. Does nothing on a leader or on a peer that is not a voter.
+  /// had passed. Does nothing on a leader or on a peer that may not campaign (neither a voter
+  /// nor a voter whose removal is still uncommitted; see the module notes).
   public mutating func campaign() {
     guard role != .leader else { return }
     startElection(leadershipTransfer: false)
@@ -139,14 +140,20 @@ public struct RaftNode<Storage: RaftStorage> {
   }
 
   /// Tells the peer its state machine has installed a checkpoint at `installed` after a
-  /// ``SnapshotNotice``: the log now starts after it. Call between `advance()` and `ready()`.
-  /// Returns false, and tells the leader the install failed, when no notice is pending (after
-  /// a restart) or the checkpoint is older than the pending notice's compaction point (a newer
-  /// notice raised it; see ``pendingSnapshotNotice``); the leader then asks again.
+  /// ``SnapshotNotice``, with `membership` the membership in force at that index as the
+  /// checkpoint records it: the log now starts after it. Call between `advance()` and
+  /// `ready()`. Returns false, and tells the leader the install failed, when no notice is
+  /// pending (after a restart) or the checkpoint is older than the pending notice's compaction
+  /// point (a newer notice raised it; see ``pendingSnapshotNotice``); the leader then asks
+  /// again.
+  ///
+  /// The membership comes from the checkpoint because nothing else knows it: a leader's
+  /// checkpoint may be newer than the log the notice described, and the notice may come from
+  /// a leader whose uncommitted changes were since overwritten.
   @discardableResult
-  public mutating func snapshotInstalled(_ installed: TermIndex) -> Bool {
+  public mutating func snapshotInstalled(_ installed: TermIndex, membership: Membership) -> Bool {
     precondition(outstandingReady == nil, "snapshotInstalled while a Ready is outstanding")
-    return finishSnapshotInstall(installed)
+    return finishSnapshotInstall(SnapshotMetadata(last: installed, membership: membership))
   }
 
   /// The checkpoint install this peer is waiting for, with the newest compaction point a leader

@@ -25,7 +25,7 @@ public struct Ready: Sendable {
   /// Confirmed reads: serve each once the state machine has applied through its index.
   public var readStates: [ReadState] = []
   /// The leader has purged entries this peer needs; fetch and install a checkpoint, then call
-  /// `RaftNode.snapshotInstalled(_:)`.
+  /// `RaftNode.snapshotInstalled(_:membership:)`.
   public var snapshotNotice: SnapshotNotice?
   /// Whether the writes must be fsync'd before the messages go out (term, vote or entries
   /// changed). A commit-only change may be written lazily.

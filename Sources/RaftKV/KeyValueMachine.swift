@@ -30,7 +30,7 @@ public final class KeyValueMachine: ReplicatedStateMachine {
 
   public var durablyAppliedIndex: TermIndex { .zero }
 
-  public func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> TermIndex {
+  public func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     throw KeyValueMachineError.checkpointsUnsupported
   }
 

@@ -116,6 +116,29 @@ import Testing
     #expect(follower.storage.entries.map(\.term) == [1, 1, 2])
   }
 
+  /// The Ready contract ("only then send messages"): an acknowledgement still queued when a
+  /// newer leader replaces the entries it covers would leave with a Ready that persists the
+  /// replacement, promising entries that never reach the disk. It is withdrawn; acknowledgements
+  /// below the replaced part, and the answer to the newer leader, still go out.
+  @Test func acknowledgementOfReplacedEntriesIsWithdrawn() {
+    var follower = Fixture.node(2, storage: Fixture.storage(terms: [1]))
+    let outstanding = follower.ready()
+    let first = AppendRequest(previous: TermIndex(term: 1, index: 1), entries: Fixture.entries([(1, 2)]), commit: 0)
+    let second = AppendRequest(previous: TermIndex(term: 1, index: 2), entries: Fixture.entries([(1, 3), (1, 4)]), commit: 0)
+    follower.step(Fixture.message(from: 1, to: 2, term: 1, .append(first)))
+    follower.step(Fixture.message(from: 1, to: 2, term: 1, .append(second)))
+    let replacement = AppendRequest(previous: TermIndex(term: 1, index: 2), entries: Fixture.entries([(2, 3)]), commit: 0)
+    follower.step(Fixture.message(from: 3, to: 2, term: 2, .append(replacement)))
+    follower.storage.save(outstanding)
+    follower.advance()
+    let ready = follower.persistReady()
+    #expect(ready.entries.map(\.termIndex) == [TermIndex(term: 1, index: 2), TermIndex(term: 2, index: 3)])
+    #expect(ready.messages.map(\.to) == [1, 3])
+    #expect(ready.messages.map(\.body) == [
+      .appendResponse(AppendResponse(index: 2)), .appendResponse(AppendResponse(index: 3)),
+    ])
+  }
+
   /// One seed, one run: two clusters driven by the same seed produce the same message trace.
   @Test func sameSeedSameRun() {
     func trace(seed: UInt64) -> [String] {

@@ -40,7 +40,7 @@ import Testing
       "figure8.txt", "new_leader_overwrites_uncommitted.txt", "stale_leader_minority.txt",
       "reordered_duplicated_appends.txt", "remove_leader.txt", "promote_learner.txt",
       "remove_and_readd_same_term.txt", "slow_follower_snapshot_notice.txt",
-      "transfer_leader.txt",
+      "transfer_leader.txt", "uncommitted_self_removal.txt",
     ]
     #expect(Set(required).isSubset(of: Set(Self.scripts)), "missing: \(Set(required).subtracting(Self.scripts))")
   }

@@ -59,7 +59,7 @@ import Testing
     #expect(first.messages.map(\.body) == [.snapshotStatus(.inProgress)])
     follower.step(Fixture.message(from: 1, to: 2, term: 2, .snapshotNotice(request)))
     #expect(follower.persistReady().snapshotNotice == nil)
-    follower.snapshotInstalled(TermIndex(term: 2, index: 7))
+    follower.snapshotInstalled(TermIndex(term: 2, index: 7), membership: history[1].membership)
     let installed = follower.persistReady()
     #expect(installed.snapshot == SnapshotMetadata(last: TermIndex(term: 2, index: 7), membership: history[1].membership))
     #expect(installed.messages.map(\.body) == [.snapshotStatus(.installed(TermIndex(term: 2, index: 7)))])
@@ -95,11 +95,34 @@ import Testing
     #expect(notice(leader.takeMessages(), to: 2) != nil)
   }
 
+  /// The checkpoint brings its own membership: it may be newer than the notice's history (here
+  /// 4 was removed at 8, after the notice was sent), which is not trusted. An acknowledgement
+  /// still queued for the log the install replaced (of a late append) is withdrawn with it.
+  @Test func installTakesTheCheckpointsMembershipAndWithdrawsStaleAcknowledgements() {
+    var follower = Fixture.node(2, storage: Fixture.storage(terms: [1]))
+    let history = [
+      MembershipRecord(index: 4, membership: Membership(voters: [1, 2, 3])),
+      MembershipRecord(index: 6, membership: Membership(voters: [1, 2, 3, 4])),
+    ]
+    let request = SnapshotNoticeRequest(leaderSnapshot: TermIndex(term: 2, index: 4), membershipHistory: history)
+    follower.step(Fixture.message(from: 1, to: 2, term: 2, .snapshotNotice(request)))
+    follower.persistReady()
+    let late = AppendRequest(previous: TermIndex(term: 1, index: 1), entries: Fixture.entries([(1, 2)]), commit: 0)
+    follower.step(Fixture.message(from: 1, to: 2, term: 2, .append(late)))
+    let checkpoint = SnapshotMetadata(last: TermIndex(term: 2, index: 9), membership: Membership(voters: [1, 2, 3]))
+    let accepted = follower.snapshotInstalled(checkpoint.last, membership: checkpoint.membership)
+    #expect(accepted)
+    #expect(follower.membership == checkpoint.membership)
+    let installed = follower.persistReady()
+    #expect(installed.snapshot == checkpoint)
+    #expect(installed.messages.map(\.body) == [.snapshotStatus(.installed(checkpoint.last))])
+  }
+
   /// An install the core did not ask for, or one older than the pending notice's compaction
   /// point, is refused and reported as failed.
   @Test func unexpectedOrTooOldInstallIsRefused() {
     var follower = Fixture.node(2, storage: Fixture.storage(terms: [1]))
-    let unexpected = follower.snapshotInstalled(TermIndex(term: 1, index: 9))
+    let unexpected = follower.snapshotInstalled(TermIndex(term: 1, index: 9), membership: Membership(voters: [1, 2, 3]))
     #expect(!unexpected)
     let request = SnapshotNoticeRequest(
       leaderSnapshot: TermIndex(term: 1, index: 6),
@@ -107,7 +130,7 @@ import Testing
     follower.step(Fixture.message(from: 1, to: 2, term: 1, .snapshotNotice(request)))
     follower.persistReady()
     #expect(follower.pendingSnapshotNotice?.leaderSnapshot == TermIndex(term: 1, index: 6))
-    let tooOld = follower.snapshotInstalled(TermIndex(term: 1, index: 5))
+    let tooOld = follower.snapshotInstalled(TermIndex(term: 1, index: 5), membership: Membership(voters: [1, 2, 3]))
     #expect(!tooOld)
     #expect(follower.takeMessages().map(\.body) == [.snapshotStatus(.failed)])
     #expect(follower.pendingSnapshotNotice == nil)

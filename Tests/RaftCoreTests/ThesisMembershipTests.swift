@@ -121,6 +121,53 @@ import Testing
     #expect(handOver.map(\.to) == [2])
   }
 
+  /// A log of voters 1, 2, 3 in which entry 2 removes peer 1 and entry 3, if asked for, adds
+  /// learner 4; committed through `commit`.
+  private func logRemovingPeer1(commit: UInt64, laterChange: Bool = false) -> MemoryRaftStorage {
+    var entries = [
+      LogEntry(term: 1, index: 1),
+      LogEntry(term: 1, index: 2, kind: .membershipChange, data: MembershipChange(.removePeer, peer: 1).encoded()),
+    ]
+    if laterChange {
+      entries.append(LogEntry(term: 1, index: 3, kind: .membershipChange, data: MembershipChange(.addLearner, peer: 4).encoded()))
+    }
+    return MemoryRaftStorage(
+      hardState: HardState(term: 1, commit: commit),
+      snapshot: SnapshotMetadata(last: .zero, membership: Membership(voters: [1, 2, 3])), entries: entries)
+  }
+
+  /// §4.2.2: "a server that is not part of its own latest configuration should still start new
+  /// elections, as it might still be needed until the C_new entry is committed (as in Figure
+  /// 4.6). It does not count its own vote in elections unless it is part of its latest
+  /// configuration." Elected by 2 and 3, it commits its removal and hands over.
+  @Test func voterRemovedByAnUncommittedChangeStillCampaigns() {
+    var removed = Fixture.node(1, storage: logRemovingPeer1(commit: 1))
+    #expect(removed.membership.voters == [2, 3])
+    removed.campaign()
+    #expect(removed.role == .candidate)
+    #expect(removed.takeMessages().map(\.to) == [2, 3])
+    removed.step(Fixture.message(from: 2, to: 1, term: 2, .voteResponse(granted: true)))
+    #expect(removed.role == .candidate, "its own vote counted")
+    removed.step(Fixture.message(from: 3, to: 1, term: 2, .voteResponse(granted: true)))
+    #expect(removed.role == .leader)
+    removed.commitNoop()
+    #expect(removed.committed == 3)
+    #expect(removed.role == .follower)
+    removed.campaign()
+    #expect(removed.role == .follower)
+  }
+
+  /// Once the removal is known committed, by the commit index or by a later change (a leader
+  /// appends one only after the previous one committed), the removed peer no longer campaigns.
+  @Test(arguments: [(UInt64(2), false), (UInt64(1), true)])
+  func removedVoterStaysQuietOnceItsRemovalIsCommitted(commit: UInt64, laterChange: Bool) {
+    var removed = Fixture.node(1, storage: logRemovingPeer1(commit: commit, laterChange: laterChange))
+    for _ in 0..<100 { removed.tick() }
+    removed.campaign()
+    #expect(removed.role == .follower)
+    #expect(removed.term == 1)
+  }
+
   /// §4.1 recovery: a restarted peer rebuilds its membership from the log it holds.
   @Test func restartReplaysMembershipEntries() throws {
     var leader = Fixture.leader()

@@ -1,9 +1,8 @@
 import RaftCore
 import Testing
 
-/// RaftCore defects the simulator found, reduced to a few direct steps so they can be fixed
-/// and kept fixed. Each is wrapped in `withKnownIssue`: once the core is fixed the wrapper
-/// reports that the issue no longer occurs, and the wrapper should then be removed.
+/// RaftCore defects the simulator found, reduced to a few direct steps so that they stay
+/// fixed. Each test describes the defect as it was and checks the fixed behaviour.
 @Suite struct RaftCoreFindingsTests {
   static let voters: [PeerID] = [1, 2, 3]
 
@@ -21,7 +20,8 @@ import Testing
   /// promises is durable". A follower with a Ready outstanding accepts 2/5 from the leader of
   /// term 2 (queueing "ok index=5"), then a leader of term 3 overwrites 4 and 5 before the
   /// next Ready. That Ready persists only 3/4, yet still carries the term-2 acknowledgement of
-  /// index 5, which the term-2 leader may count toward committing 2/5.
+  /// index 5, which the term-2 leader may count toward committing 2/5. Fixed: replacing log
+  /// entries withdraws the queued acknowledgements that reach into them.
   /// (Found by the simulator, seed 758 at the time of writing.)
   @Test func acknowledgementOfOverwrittenEntryIsNotSent() throws {
     var (node, storage) = try Self.follower(2, voters: Self.voters)
@@ -49,18 +49,16 @@ import Testing
       guard case .appendResponse(let response) = message.body else { return false }
       return !response.rejected && response.index >= overwritten
     }
-    withKnownIssue("RaftCore sends acknowledgements of entries it overwrote before persisting") {
-      #expect(staleAcknowledgements.isEmpty, "\(staleAcknowledgements)")
-    }
+    #expect(staleAcknowledgements.isEmpty, "\(staleAcknowledgements)")
   }
 
-  /// `snapshotInstalled(_:)` takes a position only, and the core reads the membership at it
-  /// from the notice's history, which ends where the leader's log ended when it sent the
-  /// notice. The documentation allows installing a checkpoint after the compaction point, and a
+  /// `snapshotInstalled(_:)` took a position only, and the core read the membership at it from
+  /// the notice's history, which ends where the leader's log ended when it sent the notice.
+  /// The documentation allows installing a checkpoint after the compaction point, and a
   /// leader's checkpoint grows: here the notice knew "4 joins at 12", then 4 was removed at 15,
-  /// and the checkpoint installed at 20 holds voters 1, 2, 3. The core takes 1, 2, 3, 4, and
-  /// traps later when an entry adds 4 again ("peer 4 is already a member"). The driver has the
-  /// right membership (its checkpoint) but no way to pass it.
+  /// and the checkpoint installed at 20 holds voters 1, 2, 3. The core took 1, 2, 3, 4, and
+  /// trapped later when an entry added 4 again ("peer 4 is already a member"). Fixed:
+  /// `snapshotInstalled(_:membership:)` takes the checkpoint's own membership.
   /// (Found by the simulator, seed 114 at the time of writing.)
   @Test func checkpointNewerThanTheNoticeGetsItsOwnMembership() throws {
     var (node, _) = try Self.follower(4, voters: [])
@@ -74,17 +72,21 @@ import Testing
     let ready = node.ready()
     #expect(ready.snapshotNotice != nil)
     node.advance()
-    node.snapshotInstalled(TermIndex(term: 2, index: 20))
-    withKnownIssue("snapshotInstalled cannot be told the membership of a newer checkpoint") {
-      #expect(node.membership == Membership(voters: [1, 2, 3]))
-    }
+    let accepted = node.snapshotInstalled(
+      TermIndex(term: 2, index: 20), membership: Membership(voters: [1, 2, 3]))
+    #expect(accepted)
+    #expect(node.membership == Membership(voters: [1, 2, 3]))
+    #expect(node.status.membershipIndex == 20)
   }
 
   /// Four voters lose one (2 is down). Leader 1 appends its own removal while cut off, then
   /// steps down by check-quorum before anyone receives it. From then on 1 holds the longest
   /// log, so it refuses 3's and 4's (pre-)votes, but the newest membership in its log leaves
   /// it out, so it never campaigns itself: 3 and 4 need 1's vote and never get it. A group
-  /// of four voters that should survive one failure stays leaderless after healing.
+  /// of four voters that should survive one failure stays leaderless after healing. Fixed as
+  /// Raft thesis §4.2.2 says: a voter removed by an uncommitted change still campaigns
+  /// (without counting its own vote); 1 wins with 3's and 4's votes, commits its removal and
+  /// hands over.
   /// (Found by the simulator's liveness phase, seeds 1406, 4790 and 5275 at the time of
   /// writing.)
   @Test func selfRemovalThatNobodyReceivedDoesNotBlockElections() throws {
@@ -102,9 +104,13 @@ import Testing
     #expect(!cluster.nodes[0].membership.isVoter(1))
     cluster.cutOff = []
     cluster.tick(300)
-    withKnownIssue("a peer whose uncommitted membership removes it blocks every election") {
-      #expect(!cluster.leaders.isEmpty)
-    }
+    #expect(!cluster.leaders.isEmpty)
+    #expect(!cluster.leaders.contains(1))
+    let running = cluster.nodes.filter { $0.id != 2 }
+    #expect(running.allSatisfy { $0.membership == Membership(voters: [2, 3, 4]) })
+    let commits = running.map(\.status.hardState.commit)
+    let removalIndex = cluster.nodes[0].status.membershipIndex
+    #expect(commits.allSatisfy { $0 >= removalIndex }, "\(commits), removal at \(removalIndex)")
   }
 }
 

@@ -1,39 +1,21 @@
-import O3Common
+import OzoneClient
 
-/// An address as `ozone sh` takes it: `[o3://host[:port]]/volume[/bucket[/key]]`.
+/// An address as `ozone sh` takes it: `[o3://<serviceId or host:port>]/volume[/bucket[/key]]`.
+///
+/// The parsing itself is `OzoneAddress` (OzoneClient); this adds the shell's usage errors.
 struct OzonePath: Equatable {
-  var server: HostAndPort?
-  var volume: String?
-  var bucket: String?
-  var key: String?
+  var address: OzoneAddress
+
+  var volume: String? { address.volume }
+  var bucket: String? { address.bucket }
+  var key: String? { address.key }
 
   static func parse(_ text: String) throws -> OzonePath {
-    var rest = Substring(text)
-    var server: HostAndPort?
-    if rest.hasPrefix("o3://") {
-      rest = rest.dropFirst("o3://".count)
-      let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-      let authority = String(rest[..<authorityEnd])
-      if !authority.isEmpty {
-        server = try HostAndPort.parse(authority, defaultPort: OzoneConfigKeys.omAddressDefaultPort)
-      }
-      rest = rest[authorityEnd...]
-    } else if rest.contains("://") {
-      throw CommandFailure(message: "unsupported address '\(text)': use o3://host:port/volume/bucket/key", exitCode: 2)
+    do {
+      return OzonePath(address: try OzoneAddress.parse(text))
+    } catch let error as OzoneAddressError {
+      throw CommandFailure(message: error.message, exitCode: 2)
     }
-    while rest.hasPrefix("/") { rest = rest.dropFirst() }
-    var path = OzonePath(server: server)
-    guard !rest.isEmpty else { return path }
-    let volumeEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-    path.volume = String(rest[..<volumeEnd])
-    rest = rest[volumeEnd...].drop { $0 == "/" }
-    guard !rest.isEmpty else { return path }
-    let bucketEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-    path.bucket = String(rest[..<bucketEnd])
-    rest = rest[bucketEnd...]
-    if rest.hasPrefix("/") { rest = rest.dropFirst() }
-    if !rest.isEmpty { path.key = String(rest) }
-    return path
   }
 
   func requireVolume(_ original: String) throws -> String {

@@ -15,23 +15,15 @@ struct ShellCommand: AsyncParsableCommand {
 struct ShellOptions: ParsableArguments {
   @OptionGroup var configurationOptions: ConfigurationOptions
 
-  /// Connects to the OM named in the path (`o3://host:port/…`), else `ozone.om.address`, else
-  /// localhost:9862, runs `body`, and turns any failure into Ozone's one-line error.
+  /// Connects to the OMs the path names (`o3://<serviceId>/…`: a service of
+  /// `ozone.om.service.ids`, with failover; `o3://host[:port]/…`: that one OM), else the configured
+  /// service, else `ozone.om.address`, else localhost:9862; runs `body`, and turns any failure into
+  /// Ozone's one-line error.
   func withClient<Result>(_ path: OzonePath, _ body: (OzoneClient) async throws -> Result) async throws -> Result {
     let configuration = try configurationOptions.load()
-    var address: HostAndPort
-    do {
-      address =
-        try path.server
-        ?? configuration.hostAndPort(
-          OzoneConfigKeys.omAddress, defaultHost: "localhost", defaultPort: OzoneConfigKeys.omAddressDefaultPort)
-    } catch {
-      throw CommandFailure(message: "\(error)", exitCode: 1)
-    }
-    if address.host == "0.0.0.0" { address.host = "127.0.0.1" }
     let userName = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.userName
     do {
-      let client = try await OzoneClient.connect(to: address, userName: userName.isEmpty ? "anonymous" : userName)
+      let client = try await connect(path, configuration: configuration, userName: userName.isEmpty ? "anonymous" : userName)
       do {
         let result = try await body(client)
         await client.close()
@@ -42,6 +34,22 @@ struct ShellOptions: ParsableArguments {
       }
     } catch let error as OzoneClientError {
       throw CommandFailure(message: error.description)
+    }
+  }
+
+  private func connect(_ path: OzonePath, configuration: OzoneConfiguration, userName: String) async throws -> OzoneClient {
+    do {
+      switch try path.address.target(in: configuration) {
+      case .node(let address):
+        return try await OzoneClient.connect(
+          to: address, userName: userName, failover: OMFailoverPolicy(configuration: configuration))
+      case .service(let serviceID):
+        return try await OzoneClient.connect(configuration: configuration, serviceID: serviceID, userName: userName)
+      }
+    } catch let error as ConfigurationError {
+      throw CommandFailure(message: error.description, exitCode: 1)
+    } catch let error as OzoneAddressError {
+      throw CommandFailure(message: error.message, exitCode: 2)
     }
   }
 }

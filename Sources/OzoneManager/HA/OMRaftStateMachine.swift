@@ -50,7 +50,7 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
     return RaftCore.TermIndex(term: flushed.term, index: flushed.index)
   }
 
-  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: RaftCore.TermIndex) async throws -> RaftCore.TermIndex {
+  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: RaftCore.TermIndex) async throws -> InstalledCheckpoint {
     // Checkpoint download over /v2/dbCheckpoint arrives with the snapshot work; until then a
     // follower behind the leader's purged log cannot catch up, and says so.
     logger.error("leader \(leader) asks for a checkpoint install (its log starts at \(firstLogIndex)); this OM cannot install checkpoints yet")

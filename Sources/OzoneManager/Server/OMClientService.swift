@@ -54,9 +54,13 @@ final class OMClientService: RPCServiceHandler {
       Self.respond(.failure(request.cmdType, error), responder)
       return
     }
-    if let refusal = leaderRefusal(request.cmdType) {
+    let isWrite = OMRequestRouter.isWrite(request.cmdType)
+    // A follower may answer a read the client allowed it to: the ReadIndex round with the
+    // leader keeps it linearizable (thesis §6.4); writes and other reads need the leader.
+    let followerMayServe = !isWrite && request.readConsistencyHint == .linearizableAllowFollower
+    if !followerMayServe, let refusal = leaderRefusal(request.cmdType) {
       Self.respond(refusal, responder)
-    } else if OMRequestRouter.isWrite(request.cmdType) {
+    } else if isWrite {
       submitWrite(request, responder: responder)
     } else {
       serveRead(request, responder: responder)

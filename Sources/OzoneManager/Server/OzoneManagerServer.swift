@@ -26,12 +26,23 @@ public final class OzoneManagerServer: Sendable {
     public var segmentSizeBytes: Int
     public var retryCacheExpirySeconds: Double
 
+    /// Where the status page and `/prom` are served (`ozone.om.http-address[.<svc>.<node>]`).
+    ///
+    /// When the key is not set and the client port is 0 (a test asking for free ports), the
+    /// HTTP port is 0 too, so that such OMs never collide on Ozone's default 9874.
+    public var httpAddress: HostAndPort
+    public var httpLimits = OMHTTPServer.Limits()
+
     /// The client address this OM listens on.
     public var address: HostAndPort { service.local.clientAddress }
 
     public init(configuration: OzoneConfiguration) throws {
       storage = try OMStorage(configuration: configuration)
       service = try OMServiceConfiguration(configuration: configuration)
+      httpAddress = service.local.httpAddress
+      if configuration[Self.nodeKey("ozone.om.http-address", service)] == nil && service.local.clientAddress.port == 0 {
+        httpAddress.port = 0
+      }
       raftLogDirectory = configuration.string("ozone.om.ratis.storage.dir", default: "\(storage.metadataDirectory)/om.ratis")
       maxUnflushedTransactions = try configuration.integer(
         OzoneConfigKeys.unflushedTransactionMaxCount, default: OzoneConfigKeys.unflushedTransactionMaxCountDefault)
@@ -56,6 +67,13 @@ public final class OzoneManagerServer: Sendable {
         Double(try configuration.milliseconds("ozone.om.ha.raft.server.retrycache.expirytime", default: 300_000)) / 1000
     }
 
+    /// The key that sets `base` for this OM: `base.<service>.<node>` in a service, else `base`.
+    static func nodeKey(_ base: String, _ service: OMServiceConfiguration) -> String {
+      service.serviceID.map { "\(base).\($0).\(service.localNodeID)" } ?? base
+    }
+
+    func nodeKey(_ base: String) -> String { Self.nodeKey(base, service) }
+
     /// Ozone's Raft keys: the minimum election timeout (`ozone.om.ratis.minimum.timeout`, 5 s)
     /// is ten ticks; `ozone.om.ha.raft.server.read.option` / `...read.leader.lease.enabled`
     /// choose lease reads; `ozone.om.ratis.log.purge.gap` keeps entries behind the applied index.
@@ -71,6 +89,8 @@ public final class OzoneManagerServer: Sendable {
       var raft = RaftServerConfiguration(raft: core)
       raft.tickMilliseconds = Int(electionMilliseconds) / core.electionTimeoutTicks
       raft.purgeGap = UInt64(try configuration.integer("ozone.om.ratis.log.purge.gap", default: 1_000_000))
+      raft.requestTimeoutMilliseconds = Int(
+        try configuration.milliseconds("ozone.om.ratis.server.request.timeout", default: 3_000))
       return raft
     }
   }
@@ -78,92 +98,91 @@ public final class OzoneManagerServer: Sendable {
   public let settings: Settings
   public let store: OMMetadataStore
   public let raft: RaftServer
+  /// This OM's metrics, served at `/prom`.
+  public let metrics: OMMetrics
   private let doubleBuffer: OMDoubleBuffer
   private let rpcServer: RPCServer
+  private let httpServer: OMHTTPServer
+  private let reporter: OMStatusReporter
   private let logger: Logger
 
   /// The port the client RPC server listens on (useful when configured as 0).
   public var port: Int { rpcServer.localPort }
+  /// The port the HTTP server (status page, `/prom`) listens on.
+  public var httpPort: Int { httpServer.localPort }
+
+  /// This OM's Raft role, term and indexes as `o3 admin om roles` shows them; nil once stopped.
+  public func status() async -> OMNodeStatus? { await reporter.status() }
 
   private init(
-    settings: Settings, store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, rpcServer: RPCServer,
-    logger: Logger
+    settings: Settings, store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, metrics: OMMetrics,
+    rpcServer: RPCServer, httpServer: OMHTTPServer, reporter: OMStatusReporter, logger: Logger
   ) {
     self.settings = settings
     self.store = store
     self.doubleBuffer = doubleBuffer
     self.raft = raft
+    self.metrics = metrics
     self.rpcServer = rpcServer
+    self.httpServer = httpServer
+    self.reporter = reporter
     self.logger = logger
   }
 
-  /// Opens the database and the Raft log, joins the Raft group and starts serving clients.
+  /// Opens the database and the Raft log, joins the Raft group and starts serving clients
+  /// (client RPC with the admin methods, and HTTP).
   ///
   /// - Parameter onFatalError: called when apply, flush or the log fails; the process must
   ///   stop (the default logs and exits), because a replica that cannot persist must not keep
   ///   answering.
   public static func start(
-    settings: Settings, group: any EventLoopGroup, logger: Logger = Logger(label: "o3.om"),
+    settings: Settings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "o3.om"),
     clock: @escaping @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) },
     onFatalError: @escaping @Sendable (Error) -> Void = OzoneManagerServer.exitOnFatalError
   ) async throws -> OzoneManagerServer {
     try settings.storage.requireInitialized()
     let store = try OMMetadataStore.open(path: settings.storage.databasePath)
     let flushed = try store.transactionInfo()
+    let metrics = OMMetrics(flushedIndex: flushed.index)
     // Under Raft the log is the write-ahead log: RocksDB batches need no fsync.
     let doubleBuffer = OMDoubleBuffer(
       store: store, maxUnflushedTransactions: settings.maxUnflushedTransactions, syncWrites: false,
-      flushedUpTo: flushed, onFatalError: onFatalError)
+      flushedUpTo: flushed, onFlushed: { metrics.observeFlush(through: $0.index) }, onFatalError: onFatalError)
     doubleBuffer.start()
     do {
-      let local = settings.service.local
       let retryCache = RetryCache(expirySeconds: settings.retryCacheExpirySeconds)
       let stateMachine = OMRaftStateMachine(
         stateMachine: OMStateMachine(store: store, doubleBuffer: doubleBuffer), retryCache: retryCache,
         limits: settings.requestLimits, logger: logger)
-      let log = try DurableRaftLog.open(
-        directory: settings.raftLogDirectory, segmentSizeBytes: settings.segmentSizeBytes, logger: logger)
-      let transport = try RaftRPCTransport(
-        localPeer: local.peerID, listenHost: local.raftAddress.host, listenPort: local.raftAddress.port, group: group,
-        logger: logger)
-      for node in settings.service.nodes where node.nodeID != local.nodeID {
-        transport.setAddress(Self.connectable(node.raftAddress), of: node.peerID)
-      }
-      let raft: RaftServer
-      do {
-        raft = try await RaftServer.start(
-          configuration: settings.raft, log: log,
-          initialMembership: Membership(voters: settings.service.nodes.map(\.peerID).sorted(), learners: []),
-          stateMachine: stateMachine, transport: transport, logger: logger, onFatalError: onFatalError)
-      } catch {
-        throw ConfigurationError(key: "ozone.om.ratis.port", message: "\(error)")
-      }
-      if settings.service.nodes.count == 1 {
-        // A group of one elects itself at once; wait for its first entry to apply so that the
-        // OM is ready when it says it started.
-        let deadline = Date().addingTimeInterval(30)
-        while !raft.isLeaderReady && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-      }
+      let (raft, raftPort) = try await startRaft(
+        settings, stateMachine: TimedStateMachine(stateMachine, metrics: metrics), metrics: metrics, group: group,
+        logger: logger, onFatalError: onFatalError)
+      let reporter = OMStatusReporter(
+        raft: raft, service: settings.service, doubleBuffer: doubleBuffer, httpAddress: settings.httpAddress)
       let service = OMClientService(
         raft: raft, service: settings.service, stateMachine: stateMachine, retryCache: retryCache,
         limits: settings.requestLimits, clock: clock)
-      let rpcServer: RPCServer
+      let servers: (rpc: RPCServer, http: OMHTTPServer)
       do {
-        rpcServer = try await RPCServer.start(
-          host: local.clientAddress.host, port: local.clientAddress.port, handler: service, limits: settings.rpcLimits,
-          group: group)
+        servers = try await startServers(
+          settings, router: router(service, OMAdminService(reporter: reporter, transferTimeout: transferTimeout(settings))),
+          reporter: reporter, metrics: metrics, doubleBuffer: doubleBuffer, group: group)
       } catch {
         await raft.shutdown()
-        throw ConfigurationError(key: OzoneConfigKeys.omAddress, message: "\(error)")
+        throw error
       }
+      reporter.setBoundPorts(client: servers.rpc.localPort, raft: raftPort, http: servers.http.localPort)
       logger.info(
         "OM started",
         metadata: [
-          "node": "\(local.nodeID)", "address": "\(local.clientAddress.host):\(rpcServer.localPort)",
-          "raft": "\(local.raftAddress.host):\(transport.localPort)", "db": "\(store.path)", "applied": "\(flushed)",
+          "node": "\(settings.service.localNodeID)",
+          "address": "\(settings.address.host):\(servers.rpc.localPort)",
+          "raft": "\(settings.service.local.raftAddress.host):\(raftPort)",
+          "http": "\(settings.httpAddress.host):\(servers.http.localPort)", "db": "\(store.path)", "applied": "\(flushed)",
         ])
       return OzoneManagerServer(
-        settings: settings, store: store, doubleBuffer: doubleBuffer, raft: raft, rpcServer: rpcServer, logger: logger)
+        settings: settings, store: store, doubleBuffer: doubleBuffer, raft: raft, metrics: metrics, rpcServer: servers.rpc,
+        httpServer: servers.http, reporter: reporter, logger: logger)
     } catch {
       doubleBuffer.stop()
       store.close()
@@ -171,14 +190,108 @@ public final class OzoneManagerServer: Sendable {
     }
   }
 
+  /// Opens the log, starts the Raft transport and peer; returns the peer and its bound port.
+  private static func startRaft(
+    _ settings: Settings, stateMachine: any ReplicatedStateMachine, metrics: OMMetrics, group: any EventLoopGroup,
+    logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
+  ) async throws -> (RaftServer, Int) {
+    let local = settings.service.local
+    let log = try DurableRaftLog.open(
+      directory: settings.raftLogDirectory, segmentSizeBytes: settings.segmentSizeBytes, logger: logger)
+    let raftKey = settings.nodeKey("ozone.om.ratis.port")
+    let transport: RaftRPCTransport
+    do {
+      transport = try RaftRPCTransport(
+        localPeer: local.peerID, listenHost: local.raftAddress.host, listenPort: local.raftAddress.port, group: group,
+        logger: logger)
+    } catch {
+      throw ConfigurationError(key: raftKey, message: "\(error)")
+    }
+    for node in settings.service.nodes where node.nodeID != local.nodeID {
+      transport.setAddress(Self.connectable(node.raftAddress), of: node.peerID)
+    }
+    let raft: RaftServer
+    do {
+      raft = try await RaftServer.start(
+        configuration: settings.raft, log: TimedRaftLogStore(log, metrics: metrics),
+        initialMembership: Membership(voters: settings.service.nodes.map(\.peerID).sorted(), learners: []),
+        stateMachine: stateMachine, transport: transport, logger: logger, onFatalError: onFatalError)
+    } catch {
+      throw ConfigurationError(key: raftKey, message: "\(error)")
+    }
+    if settings.service.nodes.count == 1 {
+      // A group of one elects itself at once; wait for its first entry to apply so that the
+      // OM is ready when it says it started.
+      let deadline = Date().addingTimeInterval(30)
+      while !raft.isLeaderReady && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+    return (raft, transport.localPort)
+  }
+
+  /// The client port's methods: the OM protocol and the admin protocol.
+  private static func router(_ service: OMClientService, _ admin: OMAdminService) -> RPCRouter {
+    var router = RPCRouter()
+    router.register(OMClientService.submitMethod) { payload, context, responder in
+      service.handle(method: OMClientService.submitMethod, payload: payload, context: context, responder: responder)
+    }
+    admin.register(into: &router)
+    return router
+  }
+
+  /// Starts the client RPC server, then the HTTP server; a failure names the key of the port.
+  private static func startServers(
+    _ settings: Settings, router: RPCRouter, reporter: OMStatusReporter, metrics: OMMetrics,
+    doubleBuffer: OMDoubleBuffer, group: any EventLoopGroup
+  ) async throws -> (rpc: RPCServer, http: OMHTTPServer) {
+    let local = settings.service.local
+    let rpcServer: RPCServer
+    do {
+      rpcServer = try await RPCServer.start(
+        host: local.clientAddress.host, port: local.clientAddress.port, handler: router, limits: settings.rpcLimits,
+        group: group)
+    } catch {
+      throw ConfigurationError(key: settings.nodeKey(OzoneConfigKeys.omAddress), message: "\(error)")
+    }
+    let service = settings.service
+    let routes: [String: OMHTTPRoute] = [
+      "/": { _ in
+        OMHTTPResponse(contentType: "text/html; charset=utf-8", body: OMStatusPage.render(await reporter.status(), service: service))
+      },
+      "/prom": { _ in
+        let sample = OMMetrics.Sample(
+          status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics)
+        return OMHTTPResponse(contentType: PrometheusTextWriter.contentType, body: metrics.render(sample))
+      },
+    ]
+    do {
+      let http = try await OMHTTPServer.start(
+        host: settings.httpAddress.host, port: settings.httpAddress.port, routes: routes, limits: settings.httpLimits,
+        group: group)
+      return (rpcServer, http)
+    } catch {
+      try? await rpcServer.shutdown()
+      throw ConfigurationError(
+        key: settings.nodeKey("ozone.om.http-address"),
+        message: "cannot listen for HTTP on \(settings.httpAddress): \(error)")
+    }
+  }
+
+  /// A transfer is abandoned by the Raft core after one election timeout (at most twice the
+  /// configured minimum); waiting for a few of them tells a slow transfer from a failed one.
+  private static func transferTimeout(_ settings: Settings) -> Duration {
+    let electionMilliseconds = settings.raft.tickMilliseconds * settings.raft.raft.electionTimeoutTicks
+    return .milliseconds(max(5_000, 4 * electionMilliseconds))
+  }
+
   /// A listening address as a peer dials it (0.0.0.0 means this machine).
   static func connectable(_ address: HostAndPort) -> String {
-    address.host == "0.0.0.0" ? "127.0.0.1:\(address.port)" : "\(address)"
+    "\(OMAdminClient.dialable(address))"
   }
 
   /// Stops accepting calls, stops Raft (after the apply thread's queued work), flushes what was
   /// applied, and closes the database.
   public func shutdown() async {
+    await httpServer.shutdown()
     try? await rpcServer.shutdown()
     await raft.shutdown()
     doubleBuffer.stop()

@@ -44,6 +44,7 @@ public final class DurableRaftLog: RaftStorage, Sendable {
   let state: Mutex<LogState>
   let writer: Mutex<WriterState>
   private let lockDescriptor: Int32
+  private let isClosed = Atomic<Bool>(false)
 
   /// Opens the log in `directory`, creating the directory when it is missing. A new log is
   /// empty (first index 1, last index 0, hard state zero); the runtime writes the
@@ -94,6 +95,13 @@ public final class DurableRaftLog: RaftStorage, Sendable {
   }
 
   deinit {
+    close()
+  }
+
+  /// Closes the segment files and releases the directory lock, so that the log can be opened
+  /// again (a restarted replica in the same process). The log must not be used afterwards.
+  public func close() {
+    guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
     state.withLock { state in state.segments.forEach { $0.file.close() } }
     _ = posixClose(lockDescriptor)
   }

@@ -20,7 +20,7 @@ final class ApplyLoop: @unchecked Sendable {
     case entries([LogEntry])
     case leaderChanged(PeerID?, term: UInt64, isLocalLeader: Bool)
     case snapshotInstalled(TermIndex)
-    case install(leader: PeerID, firstLogIndex: TermIndex, completion: @Sendable (TermIndex?) -> Void)
+    case install(leader: PeerID, firstLogIndex: TermIndex, completion: @Sendable (InstalledCheckpoint?) -> Void)
     case failed(Error)
     case runReads
   }
@@ -71,7 +71,9 @@ final class ApplyLoop: @unchecked Sendable {
 
   func snapshotInstalled(at position: TermIndex) { push(.snapshotInstalled(position)) }
 
-  func installSnapshot(leader: PeerID, firstLogIndex: TermIndex, completion: @escaping @Sendable (TermIndex?) -> Void) {
+  func installSnapshot(
+    leader: PeerID, firstLogIndex: TermIndex, completion: @escaping @Sendable (InstalledCheckpoint?) -> Void
+  ) {
     push(.install(leader: leader, firstLogIndex: firstLogIndex, completion: completion))
   }
 
@@ -178,7 +180,7 @@ final class ApplyLoop: @unchecked Sendable {
 
   /// Runs the state machine's install on the apply thread's behalf and waits for it, so that
   /// nothing is applied meanwhile.
-  private func runInstall(leader: PeerID, firstLogIndex: TermIndex) -> TermIndex? {
+  private func runInstall(leader: PeerID, firstLogIndex: TermIndex) -> InstalledCheckpoint? {
     let result = InstallResult()
     let stateMachine = self.stateMachine
     let logger = self.logger
@@ -191,7 +193,7 @@ final class ApplyLoop: @unchecked Sendable {
       }
     }
     let installed = result.wait()
-    if let installed, installed.index > applied.index { setApplied(installed) }
+    if let installed, installed.position.index > applied.index { setApplied(installed.position) }
     return installed
   }
 }
@@ -200,10 +202,10 @@ final class ApplyLoop: @unchecked Sendable {
 private final class InstallResult: @unchecked Sendable {
   // @unchecked: `value` and `done` are guarded by `condition`.
   private let condition = NSCondition()
-  private var value: TermIndex?
+  private var value: InstalledCheckpoint?
   private var done = false
 
-  func finish(_ installed: TermIndex?) {
+  func finish(_ installed: InstalledCheckpoint?) {
     condition.withLock {
       value = installed
       done = true
@@ -211,7 +213,7 @@ private final class InstallResult: @unchecked Sendable {
     }
   }
 
-  func wait() -> TermIndex? {
+  func wait() -> InstalledCheckpoint? {
     condition.withLock {
       while !done { condition.wait() }
       return value

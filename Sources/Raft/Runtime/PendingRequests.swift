@@ -83,6 +83,15 @@ final class PendingRequests: Sendable {
     for waiter in expired { waiter(.failure(.timeout)) }
   }
 
+  /// Fails every pending read (this peer stopped leading).
+  func failReads(_ error: RaftServerError) {
+    let reads = state.withLock { state in
+      defer { state.reads = [:] }
+      return Array(state.reads.values.map(\.waiter))
+    }
+    for waiter in reads { waiter(.failure(error)) }
+  }
+
   func failAll(_ error: RaftServerError) {
     let (proposals, reads) = state.withLock { state in
       let taken = (state.proposals.values.map(\.waiter), state.reads.values.map(\.waiter))

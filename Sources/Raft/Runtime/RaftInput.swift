@@ -15,7 +15,7 @@ enum RaftInput: Sendable {
   /// The persistence queue finished the Ready in flight (nil) or failed.
   case persisted(Error?)
   /// The state machine installed a checkpoint (nil: it failed).
-  case snapshotInstalled(TermIndex?)
+  case snapshotInstalled(InstalledCheckpoint?)
   case unreachable(PeerID)
   case status(@Sendable (RaftStatus) -> Void)
 }

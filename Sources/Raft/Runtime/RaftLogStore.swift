@@ -15,5 +15,7 @@ public protocol RaftLogStore: RaftStorage, AnyObject, Sendable {
   func installSnapshot(_ metadata: SnapshotMetadata) throws
   /// Deletes whole segments up to `index` (at most the durably applied index).
   func purge(through index: UInt64) throws
+  /// Releases files and locks; called once the runtime has stopped using the log.
+  func close()
 }
 extension DurableRaftLog: RaftLogStore {}

@@ -56,6 +56,11 @@ extension RaftLoop {
 
   private func noteSoftState(_ softState: SoftState?) {
     guard let softState, softState != lastSoftState else { return }
+    if lastSoftState?.role == .leader && softState.role != .leader {
+      // The core drops a deposed leader's pending reads silently; answer them now with the
+      // new leader rather than let them wait for their timeout.
+      pending.failReads(.notLeader(leader: softState.leader))
+    }
     lastSoftState = softState
     applier.leaderChanged(to: softState.leader, term: node.term, isLocalLeader: softState.role == .leader)
     logger.info("role \(softState.role.rawValue), leader \(softState.leader.map(\.description) ?? "none"), term \(node.term)")

@@ -14,6 +14,7 @@ final class RaftLoop: @unchecked Sendable {
   private let condition = NSCondition()
   private var inbox: [RaftInput] = []
   private var stopping = false
+  private var running = false
 
   var node: RaftNode<AnyRaftLogStore>
   let log: any RaftLogStore
@@ -44,7 +45,16 @@ final class RaftLoop: @unchecked Sendable {
   }
 
   func start() {
-    let thread = Thread { [self] in run() }
+    condition.withLock { running = true }
+    let thread = Thread { [self] in
+      run()
+      // Anything still being persisted finishes before the loop counts as stopped.
+      persistQueue.sync {}
+      condition.withLock {
+        running = false
+        condition.broadcast()
+      }
+    }
     thread.name = "raft-loop-\(configuration.raft.id)"
     thread.start()
   }
@@ -60,10 +70,12 @@ final class RaftLoop: @unchecked Sendable {
     }
   }
 
+  /// Stops the loop and waits until it and any persistence in flight have finished.
   func stop() {
     condition.withLock {
       stopping = true
-      condition.signal()
+      condition.broadcast()
+      while running { condition.wait() }
     }
   }
 
@@ -127,8 +139,8 @@ final class RaftLoop: @unchecked Sendable {
     case .snapshotInstalled(let installed):
       installingSnapshot = false
       if let installed {
-        if !node.snapshotInstalled(installed) {
-          logger.warning("the core refused the installed snapshot \(installed); the leader will notify again")
+        if !node.snapshotInstalled(installed.position, membership: installed.membership) {
+          logger.warning("the core refused the checkpoint installed at \(installed.position); the leader will notify again")
         }
       } else {
         node.snapshotInstallFailed()

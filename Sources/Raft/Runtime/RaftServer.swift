@@ -9,6 +9,7 @@ public final class RaftServer: Sendable {
   private let loop: RaftLoop
   private let applier: ApplyLoop
   private let transport: any RaftTransport
+  private let log: any RaftLogStore
   private let statisticsBox: RaftStatisticsBox
   private let logger: Logger
 
@@ -49,13 +50,14 @@ public final class RaftServer: Sendable {
       receive: { messages in loop.enqueue(.messages(messages)) },
       onUnreachable: { peer in loop.enqueue(.unreachable(peer)) })
     return RaftServer(
-      id: raft.id, loop: loop, applier: applier, transport: transport, statistics: statistics, logger: logger)
+      id: raft.id, loop: loop, applier: applier, transport: transport, log: log, statistics: statistics, logger: logger)
   }
 
   private init(
-    id: PeerID, loop: RaftLoop, applier: ApplyLoop, transport: any RaftTransport, statistics: RaftStatisticsBox,
-    logger: Logger
+    id: PeerID, loop: RaftLoop, applier: ApplyLoop, transport: any RaftTransport, log: any RaftLogStore,
+    statistics: RaftStatisticsBox, logger: Logger
   ) {
+    self.log = log
     self.id = id
     self.loop = loop
     self.applier = applier
@@ -138,11 +140,13 @@ public final class RaftServer: Sendable {
 
   public var statistics: RaftStatistics { statisticsBox.snapshot }
 
-  /// Stops the transport, the loop and the apply thread (after what it already queued).
+  /// Stops the transport, the loop and the apply thread (after what it already queued), then
+  /// closes the log.
   public func shutdown() async {
     await transport.shutdown()
     loop.stop()
     applier.stop()
+    log.close()
   }
 
   /// The default fatal-error action: say why and stop the process.

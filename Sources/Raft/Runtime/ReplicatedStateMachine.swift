@@ -33,13 +33,42 @@ public protocol ReplicatedStateMachine: AnyObject, Sendable {
   var durablyAppliedIndex: TermIndex { get }
 
   /// Fetches a checkpoint from `leader` and installs it, at or after `firstLogIndex - 1` (the
-  /// leader's compaction point); returns the term#index installed. Runs off the apply thread;
-  /// the runtime applies nothing while it runs.
-  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> TermIndex
+  /// leader's compaction point); returns where it stands and the membership in force there
+  /// (a state machine learns it by folding the membership entries it applies; see
+  /// `MembershipTracker`). Runs off the apply thread; the runtime applies nothing meanwhile.
+  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint
 
   /// The leader changed (nil: none known) in `term`.
   func leaderChanged(to leader: PeerID?, term: UInt64)
 
   /// Answers a read-only request; called once everything up to the read's index is applied.
   func query(_ request: [UInt8]) throws -> [UInt8]
+}
+
+/// A checkpoint a state machine installed: its position in the log and the membership there.
+public struct InstalledCheckpoint: Sendable, Hashable {
+  public var position: TermIndex
+  public var membership: Membership
+
+  public init(position: TermIndex, membership: Membership) {
+    self.position = position
+    self.membership = membership
+  }
+}
+
+/// The membership as of the last applied entry, for state machines whose checkpoints must
+/// record it: feed it every committed entry (membership changes are folded, others ignored).
+public struct MembershipTracker: Sendable, Hashable {
+  public private(set) var membership: Membership
+
+  public init(_ membership: Membership = .empty) {
+    self.membership = membership
+  }
+
+  /// Folds a committed membership change; throws when the entry does not decode or does not
+  /// apply (a corrupt log: the caller should stop).
+  public mutating func observe(_ entry: CommittedEntry) throws {
+    guard entry.kind == .membershipChange else { return }
+    membership = try membership.applying(try MembershipChange(decoding: entry.data))
+  }
 }

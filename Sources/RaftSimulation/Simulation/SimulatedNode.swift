@@ -28,8 +28,6 @@ struct SimulatedNode {
 
   /// Work that arrived while the node was paused, bounded like a socket buffer.
   static let deferredEventsMax = 2_048
-  /// Unsettled snapshot notices remembered; the core holds a recent one, so the oldest go.
-  static let noticeRequestsMax = 64
 
   let id: PeerID
   var disk: SimulatedDisk
@@ -48,9 +46,6 @@ struct SimulatedNode {
   var deferred: [SimulationEvent] = []
   /// The leader's checkpoint this node was told to fetch, while the download runs.
   var snapshotFetchSource: Int?
-  /// Snapshot notices received since the core's pending notice was last settled (installed or
-  /// failed): the one the core holds is among them, and a checkpoint must suit all of them.
-  var noticeRequests: [SnapshotNoticeRequest] = []
   /// A downloaded checkpoint to install once no Ready is outstanding.
   var checkpointToInstall: StateMachineCheckpoint?
   /// The newest durable term and vote, which no crash may take back.

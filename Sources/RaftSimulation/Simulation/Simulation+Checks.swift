@@ -83,14 +83,22 @@ extension Simulation {
             + "\(durable.hardState)")
       }
     case .appendResponse(let response) where !response.rejected && response.index > 0:
-      let held =
-        response.index <= durable.snapshot.last.index
-        || (try? durable.term(at: response.index)) != nil
+      let durableTerm = try? durable.term(at: response.index)
+      let held = response.index <= durable.snapshot.last.index || durableTerm != nil
       guard held else {
         throw SimulationViolation(
           .messageBeforeSync,
           "peer \(id) acknowledged index \(response.index) holding durably only through "
             + "\(durable.lastIndex)")
+      }
+      // The leader of the message's term holds no entry of a newer term: an uncommitted one
+      // there means the acknowledged entry was overwritten before it reached the disk.
+      let settled = max(durable.snapshot.last.index, durable.hardState.commit)
+      if response.index > settled, let durableTerm, durableTerm > message.term {
+        throw SimulationViolation(
+          .messageBeforeSync,
+          "peer \(id) acknowledged index \(response.index) in term \(message.term) holding "
+            + "durably an entry of term \(durableTerm) there")
       }
     default:
       break

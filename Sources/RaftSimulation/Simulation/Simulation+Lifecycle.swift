@@ -45,7 +45,6 @@ extension Simulation {
     nodes[node].deferred = []
     nodes[node].snapshotFetchSource = nil
     nodes[node].checkpointToInstall = nil
-    nodes[node].noticeRequests = []
     let outcome = nodes[node].disk.crash(random: &random)
     if outcome.tornFrameDropped { statistics.tornWritesDropped += 1 }
     try checkDurableHardState(node)
@@ -131,41 +130,28 @@ extension Simulation {
   }
 
   func failSnapshotInstall(at node: Int) {
-    nodes[node].noticeRequests = []
     nodes[node].raft!.snapshotInstallFailed()
   }
 
-  /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft —
-  /// after asking Raft whether it still wants one, since it refuses an install once it
-  /// campaigned or a newer notice raised the compaction point.
-  ///
-  /// `snapshotInstalled(_:)` takes only a position: the core derives the membership at it from
-  /// the history in the notice it holds, which ends where the leader's log ended when it sent
-  /// the notice, so a newer checkpoint can be given the wrong membership (and the core then
-  /// traps on the next membership entry). The driver cannot read that history, so a
-  /// checkpoint is installed only if it agrees on membership with every notice received since
-  /// the last settled one; otherwise the install is reported failed and the leader sends a
-  /// fresh notice.
+  /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft with
+  /// the checkpoint's own membership — after asking Raft whether it still wants one, since it
+  /// refuses an install once it campaigned or a newer notice raised the compaction point.
   func install(_ checkpoint: StateMachineCheckpoint, at node: Int) throws(SimulationViolation) {
     let index = checkpoint.applied.index
     let raft = nodes[node].raft!
     let wanted =
       raft.role == .follower && index >= nodes[node].stateMachine.applied.index
       && index >= raft.pendingSnapshotNotice?.leaderSnapshot.index ?? UInt64.max
-    let suitsEveryNotice = nodes[node].noticeRequests.allSatisfy { request in
-      index >= request.leaderSnapshot.index
-        && request.membership(at: index) == checkpoint.membership
-    }
-    guard wanted, suitsEveryNotice else {
+    guard wanted else {
       failSnapshotInstall(at: node)
       return
     }
-    nodes[node].noticeRequests = []
     try oracle.observeInstalled(checkpoint, by: nodes[node].id)
     statistics.checkpointsInstalled += 1
     nodes[node].disk.saveCheckpoint(checkpoint)
     nodes[node].stateMachine = KeyValueStateMachine(checkpoint: checkpoint)
-    let accepted = nodes[node].raft!.snapshotInstalled(checkpoint.applied)
+    let accepted = nodes[node].raft!.snapshotInstalled(
+      checkpoint.applied, membership: checkpoint.membership)
     precondition(accepted, "the core refused the checkpoint it was waiting for")
     for index in nodes[node].proposals.keys.sorted() where index <= checkpoint.applied.index {
       // The outcome is somewhere inside the checkpoint; the client learns it by timing out.

@@ -24,12 +24,6 @@ extension Simulation {
     case .crashed: return
     case .paused: deferEvent(.deliver(message), at: receiver)
     case .running:
-      if case .snapshotNotice(let request) = message.body {
-        nodes[receiver].noticeRequests.append(request)
-        if nodes[receiver].noticeRequests.count > SimulatedNode.noticeRequestsMax {
-          nodes[receiver].noticeRequests.removeFirst()
-        }
-      }
       nodes[receiver].raft!.step(message)
       try driveReady(receiver)
     }

@@ -157,14 +157,24 @@ struct TestCluster {
   }
 
   /// The follower's state machine installs the checkpoint of `source` (its applied state) and
-  /// tells its core.
+  /// tells its core, with the membership the checkpoint holds.
   mutating func installSnapshot(on id: PeerID, from source: PeerID) -> TermIndex {
     let position = peers[source]!.appliedPosition
-    peers[id]!.applied = peers[source]!.applied.filter { $0.index <= position.index }
+    let applied = peers[source]!.applied.filter { $0.index <= position.index }
+    peers[id]!.applied = applied
     peers[id]!.checkpoint = position
     peers[id]!.pendingNotice = nil
-    peers[id]!.node!.snapshotInstalled(position)
+    peers[id]!.node!.snapshotInstalled(position, membership: Self.membership(after: applied))
     return position
+  }
+
+  /// The membership a state machine that applied `entries` (from index 1) holds.
+  static func membership(after entries: [LogEntry]) -> Membership {
+    var membership = Membership.empty
+    for entry in entries where entry.kind == .membershipChange {
+      membership = try! membership.applying(try! MembershipChange(decoding: entry.data))
+    }
+    return membership
   }
 
   /// The leader among running peers in the highest term, if any.

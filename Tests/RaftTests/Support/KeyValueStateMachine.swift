@@ -10,6 +10,7 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
   private struct State {
     var values: [String: String] = [:]
     var applied = TermIndex.zero
+    var membership = MembershipTracker()
     var history: [TermIndex] = []
     var leaders: [(PeerID?, UInt64)] = []
     var installedCheckpoints = 0
@@ -17,16 +18,24 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
 
   private let state = Mutex(State())
   /// Where a follower fetches a checkpoint from (the tests' stand-in for an HTTP download).
-  let checkpointSource: @Sendable (PeerID) -> (values: [String: String], applied: TermIndex)?
+  let checkpointSource: @Sendable (PeerID) -> Checkpoint?
 
-  init(checkpointSource: @escaping @Sendable (PeerID) -> (values: [String: String], applied: TermIndex)? = { _ in nil }) {
+  /// What a follower downloads: every value, the index they reflect, the membership there.
+  struct Checkpoint: Sendable {
+    var values: [String: String]
+    var applied: TermIndex
+    var membership: Membership
+  }
+
+  init(checkpointSource: @escaping @Sendable (PeerID) -> Checkpoint? = { _ in nil }) {
     self.checkpointSource = checkpointSource
   }
 
   func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]] {
-    state.withLock { state in
-      entries.map { entry in
+    try state.withLock { state in
+      try entries.map { entry in
         state.applied = entry.termIndex
+        try state.membership.observe(entry)
         guard entry.isApplicationEntry else { return [] }
         state.history.append(entry.termIndex)
         let words = String(decoding: entry.data, as: UTF8.self).split(separator: " ", maxSplits: 2).map(String.init)
@@ -43,20 +52,23 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
 
   var durablyAppliedIndex: TermIndex { state.withLock { $0.applied } }
 
-  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> TermIndex {
+  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     guard let checkpoint = checkpointSource(leader), checkpoint.applied.index + 1 >= firstLogIndex.index else {
       throw KeyValueError.noCheckpoint
     }
     state.withLock { state in
       state.values = checkpoint.values
       state.applied = checkpoint.applied
+      state.membership = MembershipTracker(checkpoint.membership)
       state.installedCheckpoints += 1
     }
-    return checkpoint.applied
+    return InstalledCheckpoint(position: checkpoint.applied, membership: checkpoint.membership)
   }
 
-  /// The state a follower would download: every value and the index they reflect.
-  var checkpoint: (values: [String: String], applied: TermIndex) { state.withLock { ($0.values, $0.applied) } }
+  /// The state a follower would download.
+  var checkpoint: Checkpoint {
+    state.withLock { Checkpoint(values: $0.values, applied: $0.applied, membership: $0.membership.membership) }
+  }
   var installedCheckpoints: Int { state.withLock { $0.installedCheckpoints } }
 
   func leaderChanged(to leader: PeerID?, term: UInt64) {

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import O3Common
+import O3RPC
+import OMMetadata
+import OMProto
+import OzoneManager
+import SwiftProtobuf
+
+/// Three real OMs in one process, service `omservice`, with every Raft link running through a
+/// `TCPProxy` so that a test can partition a node away.
+final class OMCluster: @unchecked Sendable {
+  // @unchecked: `servers` changes only in `start`/`stop`, which tests call from one task while
+  // nothing else uses the cluster.
+  static let nodeIDs = ["om1", "om2", "om3"]
+  let directory = TemporaryDirectory("om-cluster")
+  private(set) var servers: [String: OzoneManagerServer] = [:]
+  private var clientPorts: [String: Int] = [:]
+  private var raftPorts: [String: Int] = [:]
+  /// proxies[from][to]: the link `from` uses to reach `to`'s Raft port.
+  private var proxies: [String: [String: TCPProxy]] = [:]
+  private var proxyPorts: [String: Int] = [:]
+  let fatalErrors = FatalErrorRecorder()
+
+  static func start() async throws -> OMCluster {
+    let cluster = OMCluster()
+    for node in nodeIDs {
+      cluster.clientPorts[node] = try freePort()
+      cluster.raftPorts[node] = try freePort()
+    }
+    for from in nodeIDs {
+      for to in nodeIDs where to != from {
+        let proxy = TCPProxy(targetPort: cluster.raftPorts[to]!)
+        cluster.proxyPorts["\(from)->\(to)"] = try await proxy.start()
+        cluster.proxies[from, default: [:]][to] = proxy
+      }
+    }
+    for node in nodeIDs { try await cluster.start(node, initialize: true) }
+    return cluster
+  }
+
+  /// Node `node`'s configuration: its own ports, and its peers reached through its proxies.
+  private func configuration(_ node: String) -> OzoneConfiguration {
+    var values = [
+      "ozone.om.service.ids": "omservice", "ozone.om.nodes.omservice": Self.nodeIDs.joined(separator: ","),
+      "ozone.om.node.id": node, OzoneConfigKeys.metadataDirs: "\(directory.path)/\(node)",
+      "ozone.om.ratis.minimum.timeout": "500ms",
+    ]
+    for peer in Self.nodeIDs {
+      values["ozone.om.address.omservice.\(peer)"] = "127.0.0.1:\(clientPorts[peer]!)"
+      values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:0"
+      let raftPort = peer == node ? raftPorts[peer]! : proxyPorts["\(node)->\(peer)"]!
+      values["ozone.om.ratis.port.omservice.\(peer)"] = "\(raftPort)"
+    }
+    return OzoneConfiguration(values)
+  }
+
+  /// Starts (or restarts) a node on its directories.
+  func start(_ node: String, initialize: Bool = false) async throws {
+    let settings = try OzoneManagerServer.Settings(configuration: configuration(node))
+    if initialize { try settings.storage.initialize() }
+    var logger = Logger(label: "om-\(node)")
+    logger.logLevel = ProcessInfo.processInfo.environment["O3_TEST_LOG"] == nil ? .warning : .debug
+    servers[node] = try await OzoneManagerServer.start(
+      settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: logger,
+      onFatalError: fatalErrors.handler)
+  }
+
+  func stop(_ node: String) async {
+    await servers[node]?.shutdown()
+    servers[node] = nil
+  }
+
+  func shutdown() async {
+    for node in Array(servers.keys) { await stop(node) }
+    for links in proxies.values { for proxy in links.values { await proxy.stop() } }
+  }
+
+  /// Cuts every Raft link to and from `node` (clients still reach it).
+  func isolate(_ node: String) {
+    for (from, links) in proxies { for (to, proxy) in links where from == node || to == node { proxy.block() } }
+  }
+
+  func heal() {
+    for links in proxies.values { for proxy in links.values { proxy.unblock() } }
+  }
+
+  /// The node that leads and is ready, among `candidates`; polls with a generous deadline.
+  func leader(among candidates: [String] = OMCluster.nodeIDs) async throws -> String {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+      if let ready = candidates.first(where: { servers[$0]?.raft.isLeaderReady == true }) { return ready }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    throw OMProcessTimeout(what: "a ready leader among \(candidates)")
+  }
+
+  /// Sends one request, exactly as given (client id and call id included), to `node`.
+  func submit(_ request: OMRequest, to node: String) async throws -> OMResponse {
+    let client = try await RPCClient.connect(host: "127.0.0.1", port: clientPorts[node]!, group: MultiThreadedEventLoopGroup.singleton)
+    defer { Task { await client.close() } }
+    let reply = try await client.call(method: "om.submitRequest", payload: try request.serializedBytes(), deadline: .seconds(30))
+    return try OMResponse(serializedBytes: reply)
+  }
+
+  func clientAddress(_ node: String) -> String { "127.0.0.1:\(clientPorts[node]!)" }
+
+  /// Every row of every table except transactionInfo (replicas flush at different moments).
+  func digest(_ node: String) throws -> [TableRow] {
+    try servers[node]!.store.dumpAllTables().filter { $0.table != "transactionInfoTable" }.map {
+      TableRow(table: $0.table, key: $0.key, value: $0.value)
+    }
+  }
+
+  /// Polls until `condition` holds (generous deadline; never an assertion on timing).
+  func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(60)
+    while !(try await condition()) {
+      guard Date() < deadline else { throw OMProcessTimeout(what: what) }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+  }
+
+  /// A port nothing listens on right now (bound to 0, then released).
+  private static func freePort() throws -> Int {
+    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .bind(host: "127.0.0.1", port: 0).wait()
+    let port = channel.localAddress!.port!
+    try channel.close().wait()
+    return port
+  }
+}
+
+struct OMProcessTimeout: Error, CustomStringConvertible {
+  var what: String
+  var description: String { "timed out waiting for \(what)" }
+}
