@@ -80,6 +80,7 @@ let package = Package(
       dependencies: [
         "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
@@ -140,6 +141,6 @@ let package = Package(
       ]),
     .testTarget(
       name: "OzoneManagerHATests",
-      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation"]),
+      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager"]),
   ]
 )

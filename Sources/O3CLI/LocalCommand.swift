@@ -59,15 +59,24 @@ struct LocalCommand: AsyncParsableCommand {
     try await stop(processes)
   }
 
-  /// Writes the configuration files and initialises every OM that is not yet.
+  /// Writes the configuration files and initialises the OMs on first use.
+  ///
+  /// Refuses a directory where only some OMs are initialised (an older single-OM `o3 local`, or
+  /// a node's data removed by hand): such a node would start a Raft group of its own.
   private func prepare(_ layout: LocalServiceLayout) throws -> OMServiceConfiguration {
     do {
-      for node in layout.nodes {
+      let configurations = try layout.nodes.map { try layout.serverConfiguration($0, overrides: overrides) }
+      let storages = try configurations.map { try OMStorage(configuration: $0) }
+      let initialised = zip(layout.nodes, storages).filter { $0.1.isInitialized }.map(\.0.nodeID)
+      guard initialised.isEmpty || initialised.count == layout.nodes.count else {
+        throw CommandFailure(
+          message: "o3 local: only \(initialised.joined(separator: ", ")) of om1, om2, om3 hold data in \(layout.root); "
+            + "remove that directory (its data is lost) or choose another --data-directory", exitCode: 1)
+      }
+      for (node, (configuration, storage)) in zip(layout.nodes, zip(configurations, storages)) {
         try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
-        let configuration = try layout.serverConfiguration(node, overrides: overrides)
         try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
-        let storage = try OMStorage(configuration: configuration)
-        if !storage.isInitialized { try storage.initialize() }
+        if initialised.isEmpty { try storage.initialize() }
       }
       try LocalServiceLayout.hadoopXML(layout.clientConfiguration).write(
         toFile: layout.clientConfigurationFile, atomically: true, encoding: .utf8)

@@ -11,12 +11,16 @@ public struct OMFailoverPolicy: Sendable, Equatable {
   /// The linear backoff on one OM stops growing after this many steps (Ozone's grows without
   /// bound; a leader that stays unready for minutes should not push the next try further away).
   public var sameNodeBackoffStepsMax: Int
+  /// Reads may be answered by a follower (after a ReadIndex round with the leader, so still
+  /// linearizable): `ozone.client.follower.read.enabled`, off by default as in Ozone.
+  public var followerReadsEnabled = false
 
   public static let maxAttemptsKey = "ozone.client.failover.max.attempts"
   public static let maxAttemptsDefault = 500
   public static let waitBetweenRetriesKey = "ozone.client.wait.between.retries.millis"
   public static let waitBetweenRetriesMillisecondsDefault: Int64 = 2000
   public static let sameNodeBackoffStepsMaxDefault = 10
+  public static let followerReadsKey = "ozone.client.follower.read.enabled"
 
   public init(
     maxAttempts: Int = maxAttemptsDefault, waitBetweenRetriesMilliseconds: Int64 = waitBetweenRetriesMillisecondsDefault,
@@ -41,5 +45,6 @@ public struct OMFailoverPolicy: Sendable, Equatable {
     }
     let wait = try configuration.milliseconds(Self.waitBetweenRetriesKey, default: Self.waitBetweenRetriesMillisecondsDefault)
     self.init(maxAttempts: maxAttempts, waitBetweenRetriesMilliseconds: wait)
+    followerReadsEnabled = try configuration.boolean(Self.followerReadsKey, default: false)
   }
 }

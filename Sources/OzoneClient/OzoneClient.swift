@@ -94,11 +94,19 @@ public final class OzoneClient: Sendable {
   ///
   /// - Throws: `OzoneClientError.failoverExhausted` naming every OM tried once the retries are
   ///   spent; `.transport` or `.malformedResponse` for errors a retry would not cure.
+  /// The commands that only read, which a follower may answer when follower reads are on.
+  static let readCommands: Set<CommandType> = [.infoVolume, .listVolume, .infoBucket, .listBuckets, .lookupKey, .listKeys]
+
   public func submit(_ request: OMRequest) async throws -> OMResponse {
     var request = request
     request.clientID = clientID
     request.callID = nextCallID.add(1, ordering: .relaxed).oldValue
     if request.userInfo.userName.isEmpty { request.userInfo.userName = userName }
+    if failover.followerReadsEnabled && Self.readCommands.contains(request.cmdType)
+      && request.readConsistencyHint == .readConsistencyUnspecified
+    {
+      request.readConsistencyHint = .linearizableAllowFollower
+    }
     let payload: [UInt8] = try request.serializedBytes()
     var state = OMFailover(policy: failover, nodeIDs: service.nodes.map(\.nodeID), startingAt: connections.currentIndex)
     while true {

@@ -52,6 +52,11 @@ import Testing
     #expect(om2["ozone.om.node.id"] == "om2")
     #expect(om2["ozone.metadata.dirs"] == "\(directory.path)/om2")
 
+    // With OZONE_CONF_DIR set as printed, the shell reaches the service by its id.
+    let shellEnvironment = ["OZONE_CONF_DIR": directory.path]
+    let create = try O3Binary.run(["sh", "volume", "create", "o3://omservice/vol1"], environment: shellEnvironment)
+    #expect(create.exitCode == 0, "o3 sh volume create: \(create.standardError)")
+
     // Exactly one leader, every node answering, all in the leader's term.
     let initial = try roles(clientFile)
     #expect(initial.map(\.nodeID) == ["om1", "om2", "om3"])
@@ -66,8 +71,21 @@ import Testing
     let table = try O3Binary.run(["admin", "om", "roles", "--conf", clientFile])
     #expect(table.standardOutput.contains("\(leader.nodeID) : LEADER (127.0.0.1) term="))
 
-    // Transfer to a named follower, then -r to whichever follower is most up to date.
+    // Every OM's HTTP port: the leader's /prom has the Raft gauges and each member's lag; a
+    // follower's status page names the leader.
     let target = try #require(initial.first { $0.serverRole == "FOLLOWER" }).nodeID
+    let httpPort = { (node: String) in base + 12 + 100 * (Int(node.dropFirst(2))! - 1) }
+    let prom = try await HTTP.request(port: httpPort(leader.nodeID), path: "/prom")
+    #expect(prometheusValue(prom.body, "o3_om_raft_is_leader") == 1)
+    #expect(prometheusValue(prom.body, "o3_om_raft_term") == Double(leader.fields["term"] as? Int ?? -1))
+    for node in ["om1", "om2", "om3"] {
+      #expect(prom.body.contains("o3_om_raft_follower_lag_entries{node=\"\(node)\"} "))
+    }
+    let followerPage = try await HTTP.request(port: httpPort(target), path: "/")
+    #expect(followerPage.body.contains("<th>Role</th><td>FOLLOWER</td>"))
+    #expect(followerPage.body.contains("<th>Leader</th><td>\(leader.nodeID)</td>"))
+
+    // Transfer to a named follower, then -r to whichever follower is most up to date.
     let transfer = try O3Binary.run(["admin", "om", "transfer", "-n", target, "--conf", clientFile])
     #expect(transfer.exitCode == 0, "transfer: \(transfer.standardError)")
     #expect(transfer.standardOutput.contains("to \(target)"))
@@ -81,6 +99,10 @@ import Testing
     #expect(random.exitCode == 0, "transfer -r: \(random.standardError)")
     let randomLeader = try #require(random.standardOutput.firstMatch(of: /to (om\d)/)).1
     #expect(String(randomLeader) != target)
+
+    let info = try O3Binary.run(["sh", "volume", "info", "o3://omservice/vol1"], environment: shellEnvironment)
+    #expect(info.exitCode == 0, "o3 sh volume info after two transfers: \(info.standardError)")
+    #expect((info.json as? [String: Any])?["name"] as? String == "vol1")
 
     let unknown = try O3Binary.run(["admin", "om", "transfer", "-n", "om9", "--conf", clientFile])
     #expect(unknown.exitCode == 2)
@@ -119,4 +141,17 @@ struct OzoneConfigurationFile {
   }
 
   subscript(key: String) -> String? { configuration[key] }
+}
+
+/// A data directory from an older single-OM `o3 local` must not be mixed into a new service.
+@Suite struct LocalDataDirectoryTests {
+  @Test func localRefusesADirectoryWhereOnlySomeOMsHoldData() throws {
+    let directory = TemporaryDirectory()
+    let initialise = try O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory.path)/om1"])
+    try #require(initialise.exitCode == 0, "o3 om --init: \(initialise.standardError)")
+    let result = try O3Binary.run(["local", "--base-port", "\(try LocalPorts.freeBase())", "--data-directory", directory.path])
+    #expect(result.exitCode == 1)
+    #expect(result.standardError.contains("only om1 of om1, om2, om3 hold data in \(directory.path)"), "stderr: \(result.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/om2/om/current/VERSION"), "nothing was initialised")
+  }
 }

@@ -29,11 +29,12 @@ enum O3Binary {
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(standardOutput.utf8)) }
   }
 
-  /// Runs `o3 arguments…` to completion.
-  static func run(_ arguments: [String]) throws -> Result {
+  /// Runs `o3 arguments…` to completion, with `environment` added to this process's.
+  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe()
     let error = Pipe()
     process.standardOutput = output

@@ -59,6 +59,7 @@ public struct OMTransferResult: Codable, Sendable, Equatable {
 
 /// Why an admin call failed: a code to switch on and a message for the operator.
 public struct OMAdminError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// What went wrong; the raw value travels as the RPC error code.
   public enum Code: String, Sendable {
     /// No connection or no answer in time.
     case unreachable = "UNREACHABLE"

@@ -23,11 +23,13 @@ final class OMClientService: RPCServiceHandler {
   private let retryCache: RetryCache
   private let limits: OMRequestLimits
   private let clock: @Sendable () -> UInt64
+  private let metrics: OMMetrics
 
   init(
     raft: RaftServer, service: OMServiceConfiguration, stateMachine: OMRaftStateMachine, retryCache: RetryCache,
-    limits: OMRequestLimits, clock: @escaping @Sendable () -> UInt64
+    limits: OMRequestLimits, clock: @escaping @Sendable () -> UInt64, metrics: OMMetrics
   ) {
+    self.metrics = metrics
     self.raft = raft
     self.service = service
     self.stateMachine = stateMachine
@@ -45,13 +47,13 @@ final class OMClientService: RPCServiceHandler {
     do {
       request = try OMRequest(serializedBytes: Array(payload.readableBytesView))
     } catch {
-      Self.respond(.failure(.unspecified, OMException(.invalidRequest, "the payload is not an OMRequest: \(error)")), responder)
+      respond(.failure(.unspecified, OMException(.invalidRequest, "the payload is not an OMRequest: \(error)")), responder)
       return
     }
     do {
       try OMRequestRouter.checkEnvelope(request)
     } catch {
-      Self.respond(.failure(request.cmdType, error), responder)
+      respond(.failure(request.cmdType, error), responder)
       return
     }
     let isWrite = OMRequestRouter.isWrite(request.cmdType)
@@ -59,7 +61,7 @@ final class OMClientService: RPCServiceHandler {
     // leader keeps it linearizable (thesis §6.4); writes and other reads need the leader.
     let followerMayServe = !isWrite && request.readConsistencyHint == .linearizableAllowFollower
     if !followerMayServe, let refusal = leaderRefusal(request.cmdType) {
-      Self.respond(refusal, responder)
+      respond(refusal, responder)
     } else if isWrite {
       submitWrite(request, responder: responder)
     } else {
@@ -91,7 +93,7 @@ final class OMClientService: RPCServiceHandler {
   private func submitWrite(_ request: OMRequest, responder: RPCResponder) {
     let key = RetryCache.Key(clientID: request.clientID, callID: request.callID)
     let cacheable = !request.clientID.isEmpty
-    if cacheable, retryCache.admit(key, respond: { Self.respond($0, responder) }) == .answered { return }
+    if cacheable, retryCache.admit(key, respond: { [self] in respond($0, responder) }) == .answered { return }
     let context = PreExecuteContext(
       nowMilliseconds: clock(), userName: request.userInfo.userName.isEmpty ? "anonymous" : request.userInfo.userName,
       randomID: { UInt64.random(in: 1...UInt64.max) })
@@ -103,7 +105,7 @@ final class OMClientService: RPCServiceHandler {
     } catch {
       let refusal = OMResponse.failure(request.cmdType, (error as? OMException) ?? OMException(.internalError, "\(error)"))
       if cacheable { retryCache.finishProposal(key, failedWith: refusal) }
-      Self.respond(refusal, responder)
+      respond(refusal, responder)
       return
     }
     let cmdType = request.cmdType
@@ -112,11 +114,11 @@ final class OMClientService: RPCServiceHandler {
       case .success(let replyBytes):
         let response = (try? OMResponse(serializedBytes: replyBytes))
           ?? .failure(cmdType, OMException(.internalError, "the state machine's answer does not decode"))
-        Self.respond(response, responder)
+        respond(response, responder)
       case .failure(let error):
         let refusal = self.response(for: error, cmdType)
         if cacheable { retryCache.finishProposal(key, failedWith: refusal) }
-        Self.respond(refusal, responder)
+        respond(refusal, responder)
       }
     }
   }
@@ -127,7 +129,7 @@ final class OMClientService: RPCServiceHandler {
     do {
       bytes = try request.serializedBytes()
     } catch {
-      Self.respond(.failure(cmdType, OMException(.invalidRequest, "\(error)")), responder)
+      respond(.failure(cmdType, OMException(.invalidRequest, "\(error)")), responder)
       return
     }
     raft.query(bytes) { [self] result in
@@ -135,9 +137,9 @@ final class OMClientService: RPCServiceHandler {
       case .success(let replyBytes):
         let response = (try? OMResponse(serializedBytes: replyBytes))
           ?? .failure(cmdType, OMException(.internalError, "the read's answer does not decode"))
-        Self.respond(response, responder)
+        respond(response, responder)
       case .failure(let error):
-        Self.respond(self.response(for: error, cmdType), responder)
+        respond(self.response(for: error, cmdType), responder)
       }
     }
   }
@@ -153,7 +155,8 @@ final class OMClientService: RPCServiceHandler {
     }
   }
 
-  private static func respond(_ response: OMResponse, _ responder: RPCResponder) {
+  private func respond(_ response: OMResponse, _ responder: RPCResponder) {
+    metrics.requestCompleted(type: response.cmdType, status: response.status)
     // A response we built ourselves always serializes.
     responder.succeed(bytes: try! response.serializedBytes())
   }

@@ -161,7 +161,7 @@ public final class OzoneManagerServer: Sendable {
         raft: raft, service: settings.service, doubleBuffer: doubleBuffer, httpAddress: settings.httpAddress)
       let service = OMClientService(
         raft: raft, service: settings.service, stateMachine: stateMachine, retryCache: retryCache,
-        limits: settings.requestLimits, clock: clock)
+        limits: settings.requestLimits, clock: clock, metrics: metrics)
       let servers: (rpc: RPCServer, http: OMHTTPServer)
       do {
         servers = try await startServers(
