@@ -161,6 +161,11 @@ public final class OMMetadataStore: Sendable {
     return rows
   }
 
+  /// Creates a RocksDB checkpoint (hard links) of om.db in `directory`, which must not exist yet.
+  public func createCheckpoint(at directory: String) throws {
+    try database.createCheckpoint(at: directory)
+  }
+
   public func close() {
     database.close()
   }

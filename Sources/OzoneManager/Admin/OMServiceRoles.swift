@@ -28,29 +28,20 @@ public struct OMServiceRoles: Sendable {
     leader?.status?.peer(nodeID)?.lag
   }
 
-  /// Asks every node of `service` in parallel; each gets at most `timeout`.
+  /// Asks every node of `service` in turn; each gets at most `timeout`.
   public static func collect(
     _ service: OMServiceConfiguration, timeout: Duration = .seconds(5),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async -> OMServiceRoles {
-    let answers = await withTaskGroup(of: (Int, Result<OMNodeStatus, OMAdminError>).self) { tasks in
-      for (position, node) in service.nodes.enumerated() {
-        tasks.addTask {
-          do throws(OMAdminError) {
-            return (position, .success(try await OMAdminClient.roles(at: node.clientAddress, timeout: timeout, group: group)))
-          } catch {
-            return (position, .failure(error))
-          }
-        }
-      }
-      var answers: [Int: Result<OMNodeStatus, OMAdminError>] = [:]
-      for await (position, answer) in tasks { answers[position] = answer }
-      return answers
-    }
-    let entries = service.nodes.enumerated().map { position, node in
-      switch answers[position]! {
-      case .success(let status): Entry(node: node, status: status, error: nil)
-      case .failure(let error): Entry(node: node, status: nil, error: error)
+    // One node after the other: a task group here crashed in release builds of Swift 6.3.1
+    // (a miscompiled result collection); three short calls in a row cost little.
+    var entries: [Entry] = []
+    for node in service.nodes {
+      do {
+        let status = try await OMAdminClient.roles(at: node.clientAddress, timeout: timeout, group: group)
+        entries.append(Entry(node: node, status: status, error: nil))
+      } catch {
+        entries.append(Entry(node: node, status: nil, error: error))
       }
     }
     return OMServiceRoles(serviceID: service.serviceID, entries: entries)

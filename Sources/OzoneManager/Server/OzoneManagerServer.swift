@@ -32,6 +32,8 @@ public final class OzoneManagerServer: Sendable {
     /// HTTP port is 0 too, so that such OMs never collide on Ozone's default 9874.
     public var httpAddress: HostAndPort
     public var httpLimits = OMHTTPServer.Limits()
+    /// `ozone.om.checkpoint.token`: OMs of the service send it to fetch a checkpoint.
+    public var checkpointToken: String?
 
     /// The client address this OM listens on.
     public var address: HostAndPort { service.local.clientAddress }
@@ -40,6 +42,7 @@ public final class OzoneManagerServer: Sendable {
       storage = try OMStorage(configuration: configuration)
       service = try OMServiceConfiguration(configuration: configuration)
       httpAddress = service.local.httpAddress
+      checkpointToken = configuration[OMCheckpointService.tokenConfigurationKey]
       if configuration[Self.nodeKey("ozone.om.http-address", service)] == nil && service.local.clientAddress.port == 0 {
         httpAddress.port = 0
       }
@@ -166,7 +169,7 @@ public final class OzoneManagerServer: Sendable {
       do {
         servers = try await startServers(
           settings, router: router(service, OMAdminService(reporter: reporter, transferTimeout: transferTimeout(settings))),
-          reporter: reporter, metrics: metrics, doubleBuffer: doubleBuffer, group: group)
+          reporter: reporter, metrics: metrics, store: store, doubleBuffer: doubleBuffer, raft: raft, group: group)
       } catch {
         await raft.shutdown()
         throw error
@@ -241,7 +244,7 @@ public final class OzoneManagerServer: Sendable {
   /// Starts the client RPC server, then the HTTP server; a failure names the key of the port.
   private static func startServers(
     _ settings: Settings, router: RPCRouter, reporter: OMStatusReporter, metrics: OMMetrics,
-    doubleBuffer: OMDoubleBuffer, group: any EventLoopGroup
+    store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, group: any EventLoopGroup
   ) async throws -> (rpc: RPCServer, http: OMHTTPServer) {
     let local = settings.service.local
     let rpcServer: RPCServer
@@ -253,7 +256,7 @@ public final class OzoneManagerServer: Sendable {
       throw ConfigurationError(key: settings.nodeKey(OzoneConfigKeys.omAddress), message: "\(error)")
     }
     let service = settings.service
-    let routes: [String: OMHTTPRoute] = [
+    var routes: [String: OMHTTPRoute] = [
       "/": { _ in
         OMHTTPResponse(contentType: "text/html; charset=utf-8", body: OMStatusPage.render(await reporter.status(), service: service))
       },
@@ -263,10 +266,20 @@ public final class OzoneManagerServer: Sendable {
         return OMHTTPResponse(contentType: PrometheusTextWriter.contentType, body: metrics.render(sample))
       },
     ]
+    let checkpoint = OMCheckpointService(
+      source: OMCheckpointSource(store: store, doubleBuffer: doubleBuffer) { try store.createCheckpoint(at: $0) },
+      token: settings.checkpointToken
+    ) {
+      guard let status = await raft.status() else { return .notLeader(leaderAddress: nil) }
+      if status.core.role == .leader && status.isLeaderReady { return .leader }
+      let leader = status.core.leader.flatMap { service.node(withPeerID: $0) }
+      return .notLeader(leaderAddress: leader.map { "\(OMAdminClient.dialable($0.httpAddress))" })
+    }
+    routes[OMCheckpointService.path] = checkpoint.route
     do {
       let http = try await OMHTTPServer.start(
-        host: settings.httpAddress.host, port: settings.httpAddress.port, routes: routes, limits: settings.httpLimits,
-        group: group)
+        host: settings.httpAddress.host, port: settings.httpAddress.port, routes: routes,
+        routesAcceptingPost: [OMCheckpointService.path], limits: settings.httpLimits, group: group)
       return (rpcServer, http)
     } catch {
       try? await rpcServer.shutdown()

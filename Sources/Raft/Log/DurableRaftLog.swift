@@ -134,6 +134,10 @@ public final class DurableRaftLog: RaftStorage, Sendable {
 
   func path(_ name: String) -> String { directory + "/" + name }
 
+  /// How long `open` keeps trying to take the directory lock: 100 × 20 ms.
+  static let lockAttemptsMax = 100
+  static let lockRetryMicroseconds: UInt32 = 20_000
+
   /// Takes an exclusive `flock` on `raft-log.lock`, so that a second process (or a second
   /// instance) cannot write the same log.
   private static func lockDirectory(_ directory: String) throws(RaftLogError) -> Int32 {
@@ -142,11 +146,15 @@ public final class DurableRaftLog: RaftStorage, Sendable {
     guard descriptor >= 0 else {
       throw RaftLogError(.ioFailure, "cannot open the lock file", file: path)
     }
-    guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-      _ = posixClose(descriptor)
-      throw RaftLogError(.directoryInUse, "another process or instance has this log open", file: path)
+    // A flock belongs to the open file description, which a child process forked by another
+    // thread shares until its exec closes the descriptor (O_CLOEXEC): a lock released an
+    // instant ago can still look taken. Retry briefly before calling the directory in use.
+    for attempt in 0..<lockAttemptsMax {
+      if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return descriptor }
+      if attempt + 1 < lockAttemptsMax { usleep(lockRetryMicroseconds) }
     }
-    return descriptor
+    _ = posixClose(descriptor)
+    throw RaftLogError(.directoryInUse, "another process or instance has this log open", file: path)
   }
 }
 

@@ -1,0 +1,173 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import OMMetadata
+
+/// The follower's side of `/v2/dbCheckpoint`: fetches the leader's checkpoint into a candidate
+/// directory beside the database and verifies it. Installing it (pause, swap, reopen) is the
+/// caller's job.
+///
+/// The SST files of the kept database are offered as held; the leader sends everything else,
+/// and the ones it skips are hard-linked from the kept database. Before writing a byte, the
+/// free space of the candidate's file system must cover the leader's estimate plus a margin.
+/// Any failure removes the candidate directory, leaving the kept database untouched.
+public struct CheckpointDownloader: Sendable {
+  /// Where to fetch from and where to put the result.
+  public struct Configuration: Sendable {
+    /// The leader's HTTP server (Ozone's `ozone.om.http-address`).
+    public var leaderHost: String
+    public var leaderPort: Int
+    /// `ozone.om.checkpoint.token`, sent as `X-O3-Checkpoint-Token` when set.
+    public var token: String?
+    /// Emptied, then filled with the checkpoint; keep it on the database's file system so that
+    /// the hard links and the later swap are cheap.
+    public var candidateDirectory: String
+    /// The database whose SSTs are offered as held and linked from (nil: ask for everything).
+    public var keptDatabase: String?
+    /// Free bytes required beyond the leader's estimate (RocksDB's own files, metadata).
+    public var spaceMarginBytes: UInt64 = 64 << 20
+    /// A connection that receives nothing for this long is abandoned.
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// The free bytes of the file system holding a path; replaceable for tests.
+    public var freeBytes: @Sendable (String) throws -> UInt64 = CheckpointDownloader.freeBytes(at:)
+
+    public init(leaderHost: String, leaderPort: Int, token: String?, candidateDirectory: String, keptDatabase: String?) {
+      self.leaderHost = leaderHost
+      self.leaderPort = leaderPort
+      self.token = token
+      self.candidateDirectory = candidateDirectory
+      self.keptDatabase = keptDatabase
+    }
+  }
+
+  public let configuration: Configuration
+  private let group: any EventLoopGroup
+
+  public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    self.configuration = configuration
+    self.group = group
+  }
+
+  /// Downloads and verifies; returns the manifest of the checkpoint now in the candidate directory.
+  ///
+  /// - Throws: `OMCheckpointError` — `notLeader` (with `leaderAddress`), `forbidden`,
+  ///   `insufficientSpace`, `verificationFailed`, `unexpectedResponse`, ...
+  public func download() async throws -> OMCheckpointManifest {
+    let candidate = configuration.candidateDirectory
+    try? FileManager.default.removeItem(atPath: candidate)
+    try FileManager.default.createDirectory(atPath: candidate, withIntermediateDirectories: true)
+    do {
+      return try await fetch(excluding: try heldSSTs())
+    } catch {
+      try? FileManager.default.removeItem(atPath: candidate)
+      throw error
+    }
+  }
+
+  private func heldSSTs() throws -> [String] {
+    guard let kept = configuration.keptDatabase else { return [] }
+    return try FileManager.default.contentsOfDirectory(atPath: kept).filter { $0.hasSuffix(".sst") }.sorted()
+  }
+
+  private func fetch(excluding held: [String]) async throws -> OMCheckpointManifest {
+    let body = try JSONEncoder().encode(OMCheckpointService.ExclusionRequest(excludeSST: held))
+    let idleTimeout = configuration.idleTimeout
+    let channel = try await ClientBootstrap(group: group)
+      .connectTimeout(.seconds(10))
+      .connect(host: configuration.leaderHost, port: configuration.leaderPort) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          let pipeline = channel.pipeline.syncOperations
+          try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+          try pipeline.addHandler(CloseOnIdleHandler())
+          try pipeline.addHTTPClientHandlers()
+          return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+        }
+      }
+    return try await channel.executeThenClose { inbound, outbound in
+      var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: OMCheckpointService.path)
+      head.headers.add(name: "Host", value: "\(configuration.leaderHost):\(configuration.leaderPort)")
+      head.headers.add(name: "Content-Type", value: "application/json")
+      head.headers.add(name: "Content-Length", value: "\(body.count)")
+      head.headers.add(name: "Connection", value: "close")
+      if let token = configuration.token { head.headers.add(name: OMCheckpointService.tokenHeader, value: token) }
+      try await outbound.write(.head(head))
+      try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+      try await outbound.write(.end(nil))
+      var writer: CheckpointCandidateWriter?
+      var errorBody: [UInt8] = []
+      var status: HTTPResponseStatus = .ok
+      var responseHeaders = HTTPHeaders()
+      for try await part in inbound {
+        switch part {
+        case .head(let response):
+          status = response.status
+          responseHeaders = response.headers
+          if status == .ok { writer = try prepareWriter(for: response) }
+        case .body(var buffer):
+          let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+          if writer != nil {
+            try writer!.consume(bytes)
+          } else if errorBody.count < 4096 {
+            errorBody += bytes.prefix(4096 - errorBody.count)
+          }
+        case .end:
+          guard var writer else { throw Self.refusal(status, body: errorBody, headers: responseHeaders) }
+          return try writer.finish()
+        }
+      }
+      throw OMCheckpointError(.unexpectedResponse, "the leader closed the connection before the checkpoint ended")
+    }
+  }
+
+  /// Checks the response head and the free space; the candidate writer for a 200.
+  private func prepareWriter(for response: HTTPResponseHead) throws -> CheckpointCandidateWriter {
+    guard let termIndexText = response.headers.first(name: OMCheckpointService.termIndexHeader),
+      let termIndex = TermIndex(encoded: Array(termIndexText.utf8)),
+      let estimateText = response.headers.first(name: OMCheckpointService.estimatedBytesHeader),
+      let estimate = UInt64(estimateText)
+    else {
+      throw OMCheckpointError(.unexpectedResponse, "the leader's answer lacks the checkpoint's term#index or size estimate")
+    }
+    let required = estimate + configuration.spaceMarginBytes
+    let free = try configuration.freeBytes(configuration.candidateDirectory)
+    guard free >= required else {
+      throw OMCheckpointError(
+        .insufficientSpace,
+        "\(configuration.candidateDirectory) has \(free) bytes free; the checkpoint needs \(estimate) plus a margin of \(configuration.spaceMarginBytes)")
+    }
+    return CheckpointCandidateWriter(
+      directory: configuration.candidateDirectory, keptDatabase: configuration.keptDatabase, expectedTermIndex: termIndex)
+  }
+
+  private static func refusal(_ status: HTTPResponseStatus, body: [UInt8], headers: HTTPHeaders) -> OMCheckpointError {
+    let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    switch status {
+    case .forbidden: return OMCheckpointError(.forbidden, "the leader refused this OM: \(text)")
+    case .serviceUnavailable:
+      return OMCheckpointError(
+        .notLeader, "the OM asked is not the leader: \(text)",
+        leaderAddress: headers.first(name: OMCheckpointService.leaderAddressHeader))
+    default: return OMCheckpointError(.unexpectedResponse, "the leader answered \(status.code): \(text)")
+    }
+  }
+
+  /// The bytes available to this process on the file system holding `path`.
+  public static func freeBytes(at path: String) throws -> UInt64 {
+    let attributes = try FileManager.default.attributesOfFileSystem(forPath: path)
+    return (attributes[.systemFreeSize] as? NSNumber)?.uint64Value ?? 0
+  }
+}
+
+/// Closes the connection when the idle-state handler reports a read timeout.
+private final class CloseOnIdleHandler: ChannelInboundHandler, Sendable {
+  typealias InboundIn = NIOAny
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if case IdleStateHandler.IdleStateEvent.read = event {
+      context.close(promise: nil)
+      return
+    }
+    context.fireUserInboundEventTriggered(event)
+  }
+}

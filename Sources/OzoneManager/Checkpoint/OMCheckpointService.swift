@@ -1,0 +1,227 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OMMetadata
+import Synchronization
+
+/// The leader's `/v2/dbCheckpoint` endpoint: a consistent copy of om.db, streamed as a tar.
+///
+/// Wire format (GET or POST): `200 application/x-tar`, chunked. The first tar entry is
+/// `OMCheckpointManifest.entryName` (JSON: every file with size and CRC-32C, the checkpoint's
+/// term#index, the bytes sent); the files marked `sent` follow, then the end-of-archive blocks.
+/// The same figures ride in the headers `X-O3-Checkpoint-Term-Index` and
+/// `X-O3-Checkpoint-Estimated-Bytes`, so that a follower can check free space before reading.
+///
+/// The follower names the SST files it holds in a JSON body `{"excludeSST": ["000012.sst"]}`
+/// or in the query (`?toExcludeSST=000012.sst&toExcludeSST=...`); only `.sst` names are
+/// honoured, since every other RocksDB file changes between checkpoints.
+///
+/// Only OMs of the service may ask: with `ozone.om.checkpoint.token` configured, the request
+/// must carry it in `X-O3-Checkpoint-Token`; without it, only loopback peers are served (the
+/// OM's RPC port already serves all metadata to local processes, so this exposes nothing new,
+/// and a multi-host service must configure the token). Anyone else gets 403. A non-leader
+/// answers 503 with `X-O3-Leader-Address` when it knows the leader.
+public final class OMCheckpointService: Sendable {
+  public static let path = "/v2/dbCheckpoint"
+  public static let tokenConfigurationKey = "ozone.om.checkpoint.token"
+  public static let tokenHeader = "X-O3-Checkpoint-Token"
+  public static let leaderAddressHeader = "X-O3-Leader-Address"
+  public static let termIndexHeader = "X-O3-Checkpoint-Term-Index"
+  public static let estimatedBytesHeader = "X-O3-Checkpoint-Estimated-Bytes"
+
+  /// Whether this OM may serve a checkpoint.
+  public enum Leadership: Sendable {
+    case leader
+    /// The address (host:port of the leader's HTTP server) to redirect to, when known.
+    case notLeader(leaderAddress: String?)
+  }
+
+  /// The exclusion list in a POST body.
+  struct ExclusionRequest: Codable {
+    var excludeSST: [String]
+  }
+
+  /// At most this many transfers run at once; more get 429 (each holds a checkpoint's hard links
+  /// and reads its files).
+  public let maxConcurrentTransfers: Int
+  private let source: OMCheckpointSource
+  private let token: [UInt8]?
+  private let leadership: @Sendable () async -> Leadership
+  private let activeTransfers = Mutex(0)
+
+  /// - Parameters:
+  ///   - token: the value of `ozone.om.checkpoint.token`, or nil when not configured.
+  ///   - leadership: asked on every request, after the peer is authorised (a stranger learns
+  ///     nothing about the service).
+  public init(
+    source: OMCheckpointSource, token: String?, maxConcurrentTransfers: Int = 2,
+    leadership: @escaping @Sendable () async -> Leadership
+  ) {
+    precondition(maxConcurrentTransfers > 0)
+    self.source = source
+    self.token = token.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+    self.maxConcurrentTransfers = maxConcurrentTransfers
+    self.leadership = leadership
+  }
+
+  /// The route to register at `OMCheckpointService.path` (with POST accepted).
+  public var route: OMHTTPRoute { { request in await self.handle(request) } }
+
+  public func handle(_ request: OMHTTPRequest) async -> OMHTTPResponse {
+    guard isAuthorised(request) else {
+      return .text(.forbidden, "only the OMs of this service may fetch a checkpoint (\(Self.tokenHeader), see \(Self.tokenConfigurationKey))")
+    }
+    if case .notLeader(let leaderAddress) = await leadership() {
+      var response = OMHTTPResponse.text(
+        .serviceUnavailable, "this OM is not the leader" + (leaderAddress.map { "; ask \($0)" } ?? "; no leader is known"))
+      if let leaderAddress { response.extraHeaders.append((Self.leaderAddressHeader, leaderAddress)) }
+      return response
+    }
+    let excluded: Set<String>
+    do {
+      excluded = try Self.exclusions(of: request)
+    } catch {
+      return .text(.badRequest, "\(error)")
+    }
+    if request.method == .HEAD {
+      var response = OMHTTPResponse(contentType: "application/x-tar", body: "")
+      response.streamedBody = OMHTTPStreamedBody(produce: { _ in }, discard: {})
+      return response
+    }
+    let admitted = activeTransfers.withLock { active in
+      guard active < maxConcurrentTransfers else { return false }
+      active += 1
+      return true
+    }
+    guard admitted else {
+      return .text(.tooManyRequests, "\(maxConcurrentTransfers) checkpoint transfers are already running; retry later")
+    }
+    do {
+      let prepared = try await prepare(excluding: excluded)
+      return response(for: prepared)
+    } catch {
+      activeTransfers.withLock { $0 -= 1 }
+      return .text(.internalServerError, "\(error)")
+    }
+  }
+
+  private func isAuthorised(_ request: OMHTTPRequest) -> Bool {
+    guard let token else { return Self.isLoopback(request.remoteAddress) }
+    guard let offered = request.headers.first(name: Self.tokenHeader) else { return false }
+    let offeredBytes = Array(offered.utf8)
+    // Compares every byte whatever the first mismatch, so the time taken does not reveal it.
+    guard offeredBytes.count == token.count else { return false }
+    return zip(offeredBytes, token).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+  }
+
+  private static func isLoopback(_ address: SocketAddress?) -> Bool {
+    guard let ip = address?.ipAddress else { return false }
+    return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+  }
+
+  static func exclusions(of request: OMHTTPRequest) throws -> Set<String> {
+    var names: [String] = []
+    for pair in request.query.split(separator: "&") {
+      let parts = pair.split(separator: "=", maxSplits: 1)
+      if parts.count == 2, parts[0] == "toExcludeSST", let name = String(parts[1]).removingPercentEncoding {
+        names.append(name)
+      }
+    }
+    if request.method == .POST && !request.body.isEmpty {
+      do {
+        names += try JSONDecoder().decode(ExclusionRequest.self, from: Data(request.body)).excludeSST
+      } catch {
+        throw OMCheckpointError(.malformedManifest, "the request body must be JSON {\"excludeSST\": [names]}: \(error)")
+      }
+    }
+    return Set(names.filter { $0.hasSuffix(".sst") && !$0.contains("/") })
+  }
+
+  /// A checkpoint on disk with its manifest, ready to stream.
+  private struct Prepared: Sendable {
+    var directory: String
+    var manifest: OMCheckpointManifest
+  }
+
+  /// Takes the checkpoint and describes it off the cooperative pool: both block on the flush
+  /// thread and on disk reads.
+  private func prepare(excluding excluded: Set<String>) async throws -> Prepared {
+    let source = source
+    let directory = Self.temporaryDirectory(beside: source.databasePath)
+    return try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(
+          with: Result {
+            let termIndex = try source.takeCheckpoint(into: directory)
+            do {
+              let files = try OMCheckpointFiles.describe(directory: directory).map { file in
+                OMCheckpointManifest.File(
+                  name: file.name, sizeBytes: file.sizeBytes, crc32c: file.crc32c, sent: !excluded.contains(file.name))
+              }
+              return Prepared(
+                directory: directory, manifest: OMCheckpointManifest(term: termIndex.term, index: termIndex.index, files: files))
+            } catch {
+              try? FileManager.default.removeItem(atPath: directory)
+              throw error
+            }
+          })
+      }
+    }
+  }
+
+  /// A fresh directory name next to om.db: the same file system, so the checkpoint is hard links.
+  static func temporaryDirectory(beside databasePath: String) -> String {
+    let database = URL(fileURLWithPath: databasePath)
+    let parent = database.deletingLastPathComponent().path
+    return parent + "/" + database.lastPathComponent + ".checkpoint-" + UUID().uuidString
+  }
+
+  private func response(for prepared: Prepared) -> OMHTTPResponse {
+    let finished: @Sendable () -> Void = { [self] in
+      try? FileManager.default.removeItem(atPath: prepared.directory)
+      activeTransfers.withLock { $0 -= 1 }
+    }
+    let body = OMHTTPStreamedBody(
+      produce: { write in
+        defer { finished() }
+        try await Self.stream(prepared, to: write)
+      },
+      discard: finished)
+    var response = OMHTTPResponse(contentType: "application/x-tar", streamedBody: body)
+    response.extraHeaders = [
+      (Self.termIndexHeader, "\(prepared.manifest.term)#\(prepared.manifest.index)"),
+      (Self.estimatedBytesHeader, "\(prepared.manifest.estimatedTransferBytes)"),
+    ]
+    return response
+  }
+
+  /// Writes the tar: manifest, sent files, end blocks. Small pieces are gathered into chunks
+  /// of up to `OMCheckpointFiles.chunkBytes`; file contents go out as read.
+  private static func stream(_ prepared: Prepared, to write: OMHTTPStreamedBody.Writer) async throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let manifestBytes = [UInt8](try encoder.encode(prepared.manifest))
+    var pending = try OMTarFormat.header(name: OMCheckpointManifest.entryName, sizeBytes: UInt64(manifestBytes.count))
+    pending += manifestBytes
+    pending += OMTarFormat.padding(forSizeBytes: UInt64(manifestBytes.count))
+    for file in prepared.manifest.files where file.sent {
+      pending += try OMTarFormat.header(name: file.name, sizeBytes: file.sizeBytes)
+      try await write(pending)
+      pending = []
+      var sentBytes: UInt64 = 0
+      try await OMCheckpointFiles.forEachChunk(of: prepared.directory + "/" + file.name) { chunk in
+        sentBytes += UInt64(chunk.count)
+        guard sentBytes <= file.sizeBytes else {
+          throw OMCheckpointError(.fileChanged, "\(file.name) grew past \(file.sizeBytes) bytes while it was sent")
+        }
+        try await write(chunk)
+      }
+      guard sentBytes == file.sizeBytes else {
+        throw OMCheckpointError(.fileChanged, "\(file.name) has \(sentBytes) bytes, the manifest says \(file.sizeBytes)")
+      }
+      pending = OMTarFormat.padding(forSizeBytes: file.sizeBytes)
+    }
+    pending += OMTarFormat.endOfArchive
+    try await write(pending)
+  }
+}

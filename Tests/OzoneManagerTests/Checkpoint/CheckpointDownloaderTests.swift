@@ -1,0 +1,90 @@
+import Foundation
+import OMMetadata
+import OzoneManager
+import Testing
+
+/// The follower's downloader against the real endpoint over a real OM database.
+struct CheckpointDownloaderTests {
+  private func configuration(_ fixture: CheckpointFixture, port: Int, name: String, kept: String? = nil, token: String? = nil)
+    -> CheckpointDownloader.Configuration
+  {
+    CheckpointDownloader.Configuration(
+      leaderHost: "127.0.0.1", leaderPort: port, token: token, candidateDirectory: fixture.directory.path + "/" + name,
+      keptDatabase: kept)
+  }
+
+  private func rows(_ store: OMMetadataStore) throws -> [TableRow] {
+    try store.dumpAllTables().map { TableRow(table: $0.table, key: $0.key, value: $0.value) }
+  }
+
+  @Test func secondDownloadLinksKeptSSTsAndOpensWithTheLeadersTables() async throws {
+    let fixture = try CheckpointFixture(volumes: 20)
+    let port = try await fixture.start()
+    let first = try await CheckpointDownloader(configuration: configuration(fixture, port: port, name: "first")).download()
+    #expect(first.files.allSatisfy { $0.sent })
+    fixture.addVolumes(21...30)
+    let kept = fixture.directory.path + "/first"
+    let second = try await CheckpointDownloader(configuration: configuration(fixture, port: port, name: "second", kept: kept))
+      .download()
+    await fixture.stop()
+    #expect(TermIndex(term: second.term, index: second.index) == TermIndex(term: 3, index: 30))
+    let linked = second.files.filter { !$0.sent }
+    #expect(!linked.isEmpty)
+    #expect(second.estimatedTransferBytes < second.files.reduce(0) { $0 + $1.sizeBytes })
+    for file in linked {
+      let attributes = try FileManager.default.attributesOfItem(atPath: fixture.directory.path + "/second/" + file.name)
+      #expect((attributes[.referenceCount] as? NSNumber)?.intValue ?? 0 >= 2, "\(file.name) should be a hard link")
+    }
+    let copy = try OMMetadataStore.open(path: fixture.directory.path + "/second")
+    defer { copy.close() }
+    #expect(try copy.transactionInfo() == TermIndex(term: 3, index: 30))
+    #expect(try rows(copy) == rows(fixture.store))
+    #expect(fixture.temporaryCheckpoints.isEmpty)
+  }
+
+  @Test func aKeptSSTWithOtherContentsFailsVerificationAndLeavesNoCandidate() async throws {
+    let fixture = try CheckpointFixture(volumes: 5)
+    let port = try await fixture.start()
+    let kept = fixture.directory.path + "/impostor"
+    let reference = try await CheckpointDownloader(configuration: configuration(fixture, port: port, name: "reference")).download()
+    try FileManager.default.copyItem(atPath: fixture.directory.path + "/reference", toPath: kept)
+    let sst = try #require(reference.files.first { $0.name.hasSuffix(".sst") && $0.sizeBytes > 0 })
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: kept + "/" + sst.name)))
+    bytes[bytes.count / 2] ^= 0xFF
+    try Data(bytes).write(to: URL(fileURLWithPath: kept + "/" + sst.name))
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: configuration(fixture, port: port, name: "candidate", kept: kept)).download()
+    }
+    await fixture.stop()
+    #expect(failure?.code == .verificationFailed)
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/candidate"))
+  }
+
+  @Test func tooLittleFreeSpaceStopsBeforeAnythingIsWritten() async throws {
+    let fixture = try CheckpointFixture(volumes: 5)
+    let port = try await fixture.start()
+    var settings = configuration(fixture, port: port, name: "candidate")
+    settings.freeBytes = { _ in 1024 }
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: settings).download()
+    }
+    await fixture.stop()
+    #expect(failure?.code == .insufficientSpace)
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/candidate"))
+  }
+
+  @Test func refusalsBecomeErrorsACallerCanActOn() async throws {
+    let fixture = try CheckpointFixture(volumes: 1)
+    let follower = try await fixture.start(token: "right", leadership: .notLeader(leaderAddress: "om3.example:9874"))
+    let notLeader = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: configuration(fixture, port: follower, name: "a", token: "right")).download()
+    }
+    let forbidden = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: configuration(fixture, port: follower, name: "b", token: "wrong")).download()
+    }
+    await fixture.stop()
+    #expect(notLeader?.code == .notLeader)
+    #expect(notLeader?.leaderAddress == "om3.example:9874")
+    #expect(forbidden?.code == .forbidden)
+  }
+}
