@@ -21,6 +21,9 @@ public struct OMBatchPart: Sendable {
   public var keys: [TableChange<KeyInfo>] = []
   public var openKeys: [TableChange<KeyInfo>] = []
   public var deletedKeys: [TableChange<KeyInfo>] = []
+  /// metaTable rows as opaque bytes (the OM records its Raft membership here). Not cached:
+  /// read back with `OMMetadataStore.metaValue` once flushed.
+  public var meta: [TableChange<[UInt8]>] = []
 
   public init() {}
 
@@ -29,6 +32,6 @@ public struct OMBatchPart: Sendable {
   }
 
   public var changeCount: Int {
-    volumes.count + buckets.count + keys.count + openKeys.count + deletedKeys.count
+    volumes.count + buckets.count + keys.count + openKeys.count + deletedKeys.count + meta.count
   }
 }

@@ -126,6 +126,24 @@ public final class OMDoubleBuffer: @unchecked Sendable {
     }
   }
 
+  /// Starts a stopped buffer again over a database that holds everything up to `flushedUpTo`
+  /// (a checkpoint just installed, or the old database kept after a failed install).
+  /// Waiters up to that index are released at once; later ones keep waiting.
+  public func restart(flushedUpTo: TermIndex) {
+    let due: [@Sendable () -> Void] = condition.withLock {
+      precondition(!flushThreadRunning && current.isEmpty, "restart needs a stopped, drained buffer")
+      stopping = false
+      unflushedCount = 0
+      flushed = flushedUpTo
+      let due = waiters.filter { $0.index <= flushedUpTo.index }.map(\.callback)
+      waiters.removeAll { $0.index <= flushedUpTo.index }
+      return due
+    }
+    for callback in due { callback() }
+    onFlushed(flushedUpTo)
+    start()
+  }
+
   private func flushLoop() {
     while let batch = takeBatch() {
       do {

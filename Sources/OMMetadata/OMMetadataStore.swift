@@ -1,11 +1,13 @@
 import Foundation
 import OMProto
 import RocksDB
+import Synchronization
 
 /// The OM's RocksDB database (`om.db`) with its typed tables and their caches.
 ///
 /// Thread-safety: reads may run on any thread; cache writes come from the one apply thread;
-/// database writes come from the one double-buffer flush thread.
+/// database writes come from the one double-buffer flush thread. `replace` swaps the database
+/// under all of them while apply and flush are held still.
 public final class OMMetadataStore: Sendable {
   /// Version of the table layout written by `initialize`; `open` refuses any other.
   public static let layoutVersion = "1"
@@ -16,9 +18,23 @@ public final class OMMetadataStore: Sendable {
   public let keyTable: TypedTable<KeyInfo>
   public let openKeyTable: TypedTable<KeyInfo>
   public let deletedTable: TypedTable<KeyInfo>
-  let transactionInfoFamily: RocksColumnFamily
-  let metaFamily: RocksColumnFamily
-  let database: RocksDatabase
+  /// The open database and its two uncached families; replaced by `replace(with:oldSuffix:validate:)`.
+  private let generation: Mutex<Generation>
+  /// Held by `replace` for the whole swap and by the readers that may run on other threads
+  /// (`transactionInfo`, `metaValue`, `dumpAllTables`, `createCheckpoint`), so that those wait
+  /// for the new database instead of meeting a closed one. Recursive: `replace`'s validation
+  /// calls the readers.
+  private let swapLock = NSRecursiveLock()
+
+  private struct Generation: Sendable {
+    var database: RocksDatabase
+    var transactionInfoFamily: RocksColumnFamily
+    var metaFamily: RocksColumnFamily
+  }
+
+  var database: RocksDatabase { generation.withLock { $0.database } }
+  var transactionInfoFamily: RocksColumnFamily { generation.withLock { $0.transactionInfoFamily } }
+  var metaFamily: RocksColumnFamily { generation.withLock { $0.metaFamily } }
 
   /// Creates a new, empty om.db at `path`; refuses a path that already holds one.
   public static func initialize(path: String) throws {
@@ -36,9 +52,7 @@ public final class OMMetadataStore: Sendable {
     guard FileManager.default.fileExists(atPath: path) else {
       throw OMMetadataError(.notInitialized, "no OM database at \(path); run 'o3 om --init' first")
     }
-    var options = RocksDBOptions()
-    options.createIfMissing = false
-    let database = try RocksDatabase.open(path: path, columnFamilies: OMTableName.allCases.map(\.rawValue), options: options)
+    let database = try openExisting(path: path)
     do {
       let store = try OMMetadataStore(path: path, database: database)
       try store.checkLayoutVersion()
@@ -53,14 +67,34 @@ public final class OMMetadataStore: Sendable {
   private init(path: String, database: RocksDatabase) throws {
     func family(_ name: OMTableName) throws -> RocksColumnFamily { try database.columnFamily(name.rawValue) }
     self.path = path
-    self.database = database
     self.volumeTable = TypedTable(name: .volumeTable, family: try family(.volumeTable), database: database, cacheMode: .full)
     self.bucketTable = TypedTable(name: .bucketTable, family: try family(.bucketTable), database: database, cacheMode: .full)
     self.keyTable = TypedTable(name: .keyTable, family: try family(.keyTable), database: database, cacheMode: .partial)
     self.openKeyTable = TypedTable(name: .openKeyTable, family: try family(.openKeyTable), database: database, cacheMode: .partial)
     self.deletedTable = TypedTable(name: .deletedTable, family: try family(.deletedTable), database: database, cacheMode: .partial)
-    self.transactionInfoFamily = try family(.transactionInfoTable)
-    self.metaFamily = try family(.metaTable)
+    self.generation = Mutex(
+      Generation(database: database, transactionInfoFamily: try family(.transactionInfoTable), metaFamily: try family(.metaTable)))
+  }
+
+  private static func openExisting(path: String) throws -> RocksDatabase {
+    var options = RocksDBOptions()
+    options.createIfMissing = false
+    return try RocksDatabase.open(path: path, columnFamilies: OMTableName.allCases.map(\.rawValue), options: options)
+  }
+
+  /// Points every table at `database` and reloads the full caches (partial caches start empty).
+  private func bind(_ database: RocksDatabase) throws {
+    func family(_ name: OMTableName) throws -> RocksColumnFamily { try database.columnFamily(name.rawValue) }
+    let next = Generation(
+      database: database, transactionInfoFamily: try family(.transactionInfoTable), metaFamily: try family(.metaTable))
+    volumeTable.rebind(family: try family(.volumeTable), database: database)
+    bucketTable.rebind(family: try family(.bucketTable), database: database)
+    keyTable.rebind(family: try family(.keyTable), database: database)
+    openKeyTable.rebind(family: try family(.openKeyTable), database: database)
+    deletedTable.rebind(family: try family(.deletedTable), database: database)
+    generation.withLock { $0 = next }
+    try checkLayoutVersion()
+    try loadFullCaches()
   }
 
   private func checkLayoutVersion() throws {
@@ -91,11 +125,21 @@ public final class OMMetadataStore: Sendable {
 
   /// The term#index of the last transaction flushed to RocksDB; `.zero` for a new database.
   public func transactionInfo() throws -> TermIndex {
+    swapLock.lock()
+    defer { swapLock.unlock() }
     guard let bytes = try database.get(OMKeys.transactionInfo, in: transactionInfoFamily) else { return .zero }
     guard let termIndex = TermIndex(encoded: bytes) else {
       throw OMMetadataError(.corruptValue, "transactionInfoTable holds '\(String(decoding: bytes, as: UTF8.self))', not term#index")
     }
     return termIndex
+  }
+
+  /// The metaTable row at `key` as flushed to RocksDB (meta rows are not cached).
+  public func metaValue(_ key: [UInt8]) throws -> [UInt8]? {
+    swapLock.lock()
+    defer { swapLock.unlock() }
+    let generation = generation.withLock { $0 }
+    return try generation.database.get(key, in: generation.metaFamily)
   }
 
   /// Puts one transaction's changes into the table caches, stamped with its log index.
@@ -117,6 +161,13 @@ public final class OMMetadataStore: Sendable {
       add(transaction.part.keys, of: keyTable, to: batch)
       add(transaction.part.openKeys, of: openKeyTable, to: batch)
       add(transaction.part.deletedKeys, of: deletedTable, to: batch)
+      for change in transaction.part.meta {
+        if let value = change.value {
+          batch.put(change.key, value, in: metaFamily)
+        } else {
+          batch.delete(change.key, in: metaFamily)
+        }
+      }
     }
     batch.put(OMKeys.transactionInfo, last.termIndex.encoded, in: transactionInfoFamily)
     try database.write(batch, sync: sync)
@@ -148,6 +199,8 @@ public final class OMMetadataStore: Sendable {
 
   /// Every row of every table, in family then key order: for comparing replicas byte for byte.
   public func dumpAllTables() throws -> [(table: String, key: [UInt8], value: [UInt8])] {
+    swapLock.lock()
+    defer { swapLock.unlock() }
     var rows: [(table: String, key: [UInt8], value: [UInt8])] = []
     for name in OMTableName.allCases {
       let iterator = try database.makeIterator(in: try database.columnFamily(name.rawValue))
@@ -163,10 +216,51 @@ public final class OMMetadataStore: Sendable {
 
   /// Creates a RocksDB checkpoint (hard links) of om.db in `directory`, which must not exist yet.
   public func createCheckpoint(at directory: String) throws {
+    swapLock.lock()
+    defer { swapLock.unlock() }
     try database.createCheckpoint(at: directory)
   }
 
   public func close() {
     database.close()
+  }
+
+  /// Replaces om.db with the database at `candidatePath` (a verified checkpoint), in place: the
+  /// tables of this store read the new database afterwards, with reloaded caches.
+  ///
+  /// The caller must hold apply and the double buffer still: nothing may read through the
+  /// caches or write while the database changes. Readers on other threads meanwhile see
+  /// RocksDB's `.closed` error, never a crash. The old database is kept as
+  /// `<path>.old-<oldSuffix>` until the new one is open and `validate` accepts it, then deleted;
+  /// on any failure before that the old one is renamed back and reopened, and the error thrown.
+  public func replace(with candidatePath: String, oldSuffix: String, validate: (OMMetadataStore) throws -> Void) throws {
+    swapLock.lock()
+    defer { swapLock.unlock() }
+    let files = FileManager.default
+    let oldPath = "\(path).old-\(oldSuffix)"
+    database.close()
+    do {
+      try files.moveItem(atPath: path, toPath: oldPath)
+    } catch {
+      try bind(try Self.openExisting(path: path))
+      throw OMMetadataError(.storage, "cannot move \(path) aside to install a checkpoint: \(error)")
+    }
+    do {
+      try files.moveItem(atPath: candidatePath, toPath: path)
+      let database = try Self.openExisting(path: path)
+      do {
+        try bind(database)
+        try validate(self)
+      } catch {
+        database.close()
+        throw error
+      }
+    } catch {
+      try? files.removeItem(atPath: path)
+      try files.moveItem(atPath: oldPath, toPath: path)
+      try bind(try Self.openExisting(path: path))
+      throw error
+    }
+    try? files.removeItem(atPath: oldPath)
   }
 }

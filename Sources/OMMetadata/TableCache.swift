@@ -57,6 +57,11 @@ public final class TableCache<Value: Sendable>: Sendable {
     entries.withLock { $0[key] = Entry(epoch: 0, value: value) }
   }
 
+  /// Forgets every row: the database under the cache was replaced (see `OMMetadataStore.replace`).
+  func removeAll() {
+    entries.withLock { $0.removeAll() }
+  }
+
   /// Drops entries that the flush has made durable, unless a later change replaced them.
   public func evict(_ flushed: [(key: [UInt8], epoch: UInt64)]) {
     entries.withLock { entries in

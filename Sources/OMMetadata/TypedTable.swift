@@ -1,5 +1,6 @@
 import RocksDB
 import SwiftProtobuf
+import Synchronization
 
 /// One page of a listing.
 public struct TablePage<Value: Sendable>: Sendable {
@@ -15,14 +16,21 @@ public struct TablePage<Value: Sendable>: Sendable {
 public final class TypedTable<Value: SwiftProtobuf.Message & Sendable>: Sendable {
   public let name: OMTableName
   public let cache: TableCache<Value>
-  let family: RocksColumnFamily
-  let database: RocksDatabase
+  /// The open database and this table's family in it; replaced when a checkpoint is installed.
+  private let binding: Mutex<(family: RocksColumnFamily, database: RocksDatabase)>
 
   init(name: OMTableName, family: RocksColumnFamily, database: RocksDatabase, cacheMode: TableCache<Value>.Mode) {
     self.name = name
-    self.family = family
-    self.database = database
+    self.binding = Mutex((family: family, database: database))
     self.cache = TableCache(mode: cacheMode)
+  }
+
+  var family: RocksColumnFamily { binding.withLock { $0.family } }
+
+  /// Points the table at another database and forgets the cache (the caller reloads full caches).
+  func rebind(family: RocksColumnFamily, database: RocksDatabase) {
+    binding.withLock { $0 = (family: family, database: database) }
+    cache.removeAll()
   }
 
   /// The row at `key`, as apply left it (cache) or as flushed (database).
@@ -36,6 +44,7 @@ public final class TypedTable<Value: SwiftProtobuf.Message & Sendable>: Sendable
 
   /// The row at `key` in RocksDB, ignoring the cache.
   public func getSkipCache(_ key: [UInt8]) throws -> Value? {
+    let (family, database) = binding.withLock { $0 }
     guard let bytes = try database.get(key, in: family) else { return nil }
     return try decode(bytes, key: key)
   }
@@ -50,6 +59,7 @@ public final class TypedTable<Value: SwiftProtobuf.Message & Sendable>: Sendable
       return TablePage(rows: Array(live.prefix(limit)), isTruncated: live.count > limit)
     }
     var merger = ListingMerger<Value>(cached: cached, limit: limit)
+    let (family, database) = binding.withLock { $0 }
     let iterator = try database.makeIterator(in: family, prefix: prefix)
     if let startAfter, prefix.lexicographicallyPrecedes(startAfter) {
       iterator.seek(to: startAfter)

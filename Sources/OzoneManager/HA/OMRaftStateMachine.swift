@@ -13,6 +13,8 @@ import SwiftProtobuf
 /// Entries that carry no request (the leader's no-op, membership changes) still reach the
 /// double buffer as empty batches, so `transactionInfo` — and the index Raft may purge up to —
 /// advances over them (Ozone tracks these too; forgetting them left its leaders "not ready").
+/// A membership entry also writes the membership it results in to metaTable, so that a
+/// checkpoint of om.db tells the follower installing it which group it is in.
 final class OMRaftStateMachine: ReplicatedStateMachine {
   private let stateMachine: OMStateMachine
   private let store: OMMetadataStore
@@ -20,18 +22,46 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
   private let logger: Logger
   private let leader = Mutex<(peer: PeerID?, term: UInt64)>((nil, 0))
   private let retryCache: RetryCache
+  private let installer: OMCheckpointInstaller
+  /// The membership as of the last applied entry; written to metaTable with every membership
+  /// entry, so that a checkpoint carries the membership in force at its index.
+  private let membership: Mutex<MembershipTracker>
 
-  init(stateMachine: OMStateMachine, retryCache: RetryCache, limits: OMRequestLimits, logger: Logger) {
+  /// - Parameter membership: the membership recorded in the database (see `recordedMembership`).
+  init(
+    stateMachine: OMStateMachine, retryCache: RetryCache, installer: OMCheckpointInstaller, membership: Membership,
+    limits: OMRequestLimits, logger: Logger
+  ) {
     self.stateMachine = stateMachine
     self.retryCache = retryCache
+    self.installer = installer
+    self.membership = Mutex(MembershipTracker(membership))
     self.store = stateMachine.store
     self.limits = limits
     self.logger = logger
   }
 
+  /// The membership om.db records as of its flushed index. A database flushed before O3
+  /// recorded memberships falls back to `configured`; a new one starts empty, because Raft
+  /// replays the founding membership entries from index 1.
+  static func recordedMembership(in store: OMMetadataStore, configured: Membership) throws -> Membership {
+    if let bytes = try store.metaValue(OMRaftMembershipRecord.key) { return try OMRaftMembershipRecord.decode(bytes) }
+    return try store.transactionInfo() == .zero ? .empty : configured
+  }
+
   func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]] {
     try entries.map { entry in
       let position = OMMetadata.TermIndex(term: entry.termIndex.term, index: entry.termIndex.index)
+      if entry.kind == .membershipChange {
+        let current = try membership.withLock { tracker in
+          try tracker.observe(entry)
+          return tracker.membership
+        }
+        var part = OMBatchPart()
+        part.meta = [TableChange(key: OMRaftMembershipRecord.key, value: OMRaftMembershipRecord.encode(current))]
+        stateMachine.doubleBuffer.add(part, termIndex: position)
+        return []
+      }
       guard entry.isApplicationEntry else {
         stateMachine.doubleBuffer.add(OMBatchPart(), termIndex: position)
         return []
@@ -51,10 +81,11 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
   }
 
   func installSnapshotFromLeader(leader: PeerID, firstLogIndex: RaftCore.TermIndex) async throws -> InstalledCheckpoint {
-    // Checkpoint download over /v2/dbCheckpoint arrives with the snapshot work; until then a
-    // follower behind the leader's purged log cannot catch up, and says so.
-    logger.error("leader \(leader) asks for a checkpoint install (its log starts at \(firstLogIndex)); this OM cannot install checkpoints yet")
-    throw OMException(.notSupportedOperation, "checkpoint installation is not available yet")
+    let installed = try await installer.install(from: leader, firstLogIndex: firstLogIndex.index)
+    membership.withLock { $0 = MembershipTracker(installed.membership) }
+    return InstalledCheckpoint(
+      position: RaftCore.TermIndex(term: installed.position.term, index: installed.position.index),
+      membership: installed.membership)
   }
 
   func leaderChanged(to leader: PeerID?, term: UInt64) {

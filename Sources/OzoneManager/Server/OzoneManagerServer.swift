@@ -107,7 +107,12 @@ public final class OzoneManagerServer: Sendable {
   private let rpcServer: RPCServer
   private let httpServer: OMHTTPServer
   private let reporter: OMStatusReporter
+  private let installer: OMCheckpointInstaller
   private let logger: Logger
+
+  /// How many checkpoints this OM installed from a leader (to catch up past its purged log)
+  /// since it started.
+  public var installedCheckpointCount: Int { installer.installCount }
 
   /// The port the client RPC server listens on (useful when configured as 0).
   public var port: Int { rpcServer.localPort }
@@ -119,8 +124,10 @@ public final class OzoneManagerServer: Sendable {
 
   private init(
     settings: Settings, store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, metrics: OMMetrics,
-    rpcServer: RPCServer, httpServer: OMHTTPServer, reporter: OMStatusReporter, logger: Logger
+    rpcServer: RPCServer, httpServer: OMHTTPServer, reporter: OMStatusReporter, installer: OMCheckpointInstaller,
+    logger: Logger
   ) {
+    self.installer = installer
     self.settings = settings
     self.store = store
     self.doubleBuffer = doubleBuffer
@@ -154,9 +161,14 @@ public final class OzoneManagerServer: Sendable {
     doubleBuffer.start()
     do {
       let retryCache = RetryCache(expirySeconds: settings.retryCacheExpirySeconds)
+      let installer = OMCheckpointInstaller(
+        service: settings.service, token: settings.checkpointToken, store: store, doubleBuffer: doubleBuffer, group: group,
+        logger: logger, onFatalError: onFatalError)
+      let membership = try OMRaftStateMachine.recordedMembership(
+        in: store, configured: Membership(voters: settings.service.nodes.map(\.peerID)))
       let stateMachine = OMRaftStateMachine(
         stateMachine: OMStateMachine(store: store, doubleBuffer: doubleBuffer), retryCache: retryCache,
-        limits: settings.requestLimits, logger: logger)
+        installer: installer, membership: membership, limits: settings.requestLimits, logger: logger)
       let (raft, raftPort) = try await startRaft(
         settings, stateMachine: TimedStateMachine(stateMachine, metrics: metrics), metrics: metrics, group: group,
         logger: logger, onFatalError: onFatalError)
@@ -185,7 +197,7 @@ public final class OzoneManagerServer: Sendable {
         ])
       return OzoneManagerServer(
         settings: settings, store: store, doubleBuffer: doubleBuffer, raft: raft, metrics: metrics, rpcServer: servers.rpc,
-        httpServer: servers.http, reporter: reporter, logger: logger)
+        httpServer: servers.http, reporter: reporter, installer: installer, logger: logger)
     } catch {
       doubleBuffer.stop()
       store.close()

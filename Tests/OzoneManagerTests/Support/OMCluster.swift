@@ -19,16 +19,27 @@ final class OMCluster: @unchecked Sendable {
   private(set) var servers: [String: OzoneManagerServer] = [:]
   private var clientPorts: [String: Int] = [:]
   private var raftPorts: [String: Int] = [:]
+  private var httpPorts: [String: Int] = [:]
+  /// Keys every node's configuration gets on top of the cluster's own (e.g. a small segment size).
+  private var extraConfiguration: [String: String] = [:]
   /// proxies[from][to]: the link `from` uses to reach `to`'s Raft port.
   private var proxies: [String: [String: TCPProxy]] = [:]
   private var proxyPorts: [String: Int] = [:]
   let fatalErrors = FatalErrorRecorder()
 
-  static func start() async throws -> OMCluster {
+  /// - Parameters:
+  ///   - configuration: extra keys for every node, e.g. `ozone.om.ratis.segment.size` and
+  ///     `ozone.om.ratis.log.purge.gap` small enough that the leader purges its log.
+  ///   - fixedHTTPPorts: give each node a known HTTP port (a follower fetches checkpoints from
+  ///     the leader's configured HTTP address); otherwise each binds port 0, and fewer ports are
+  ///     reserved ahead (each reservation is a small race with other tests).
+  static func start(configuration: [String: String] = [:], fixedHTTPPorts: Bool = false) async throws -> OMCluster {
     let cluster = OMCluster()
+    cluster.extraConfiguration = configuration
     for node in nodeIDs {
       cluster.clientPorts[node] = try freePort()
       cluster.raftPorts[node] = try freePort()
+      if fixedHTTPPorts { cluster.httpPorts[node] = try freePort() }
     }
     for from in nodeIDs {
       for to in nodeIDs where to != from {
@@ -50,10 +61,11 @@ final class OMCluster: @unchecked Sendable {
     ]
     for peer in Self.nodeIDs {
       values["ozone.om.address.omservice.\(peer)"] = "127.0.0.1:\(clientPorts[peer]!)"
-      values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:0"
+      values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:\(httpPorts[peer] ?? 0)"
       let raftPort = peer == node ? raftPorts[peer]! : proxyPorts["\(node)->\(peer)"]!
       values["ozone.om.ratis.port.omservice.\(peer)"] = "\(raftPort)"
     }
+    values.merge(extraConfiguration) { _, extra in extra }
     return OzoneConfiguration(values)
   }
 
