@@ -1,4 +1,5 @@
 import Foundation
+import Raft
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -65,13 +66,29 @@ public struct CheckpointDownloader: Sendable {
     }
   }
 
-  private func heldSSTs() throws -> [String] {
+  /// The kept database's SST files with size and CRC-32C, so the leader leaves out only files
+  /// whose contents match (names alone repeat across replicas). A file that vanishes meanwhile
+  /// (the kept database may still be compacting) is simply not offered.
+  private func heldSSTs() throws -> [OMCheckpointService.HeldFile] {
     guard let kept = configuration.keptDatabase else { return [] }
-    return try FileManager.default.contentsOfDirectory(atPath: kept).filter { $0.hasSuffix(".sst") }.sorted()
+    let names = try FileManager.default.contentsOfDirectory(atPath: kept).filter { $0.hasSuffix(".sst") }.sorted()
+    return names.compactMap { name in
+      var sizeBytes: UInt64 = 0
+      var crc: UInt32 = 0
+      do {
+        try OMCheckpointFiles.forEachChunk(of: kept + "/" + name) { chunk in
+          sizeBytes += UInt64(chunk.count)
+          crc = chunk.withUnsafeBytes { CRC32C.update(crc, $0) }
+        }
+      } catch {
+        return nil
+      }
+      return OMCheckpointService.HeldFile(name: name, sizeBytes: sizeBytes, crc32c: crc)
+    }
   }
 
-  private func fetch(excluding held: [String]) async throws -> OMCheckpointManifest {
-    let body = try JSONEncoder().encode(OMCheckpointService.ExclusionRequest(excludeSST: held))
+  private func fetch(excluding held: [OMCheckpointService.HeldFile]) async throws -> OMCheckpointManifest {
+    let body = try JSONEncoder().encode(OMCheckpointService.ExclusionRequest(heldSST: held))
     let idleTimeout = configuration.idleTimeout
     let channel = try await ClientBootstrap(group: group)
       .connectTimeout(.seconds(10))

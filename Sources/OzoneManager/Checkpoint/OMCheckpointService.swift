@@ -36,9 +36,33 @@ public final class OMCheckpointService: Sendable {
     case notLeader(leaderAddress: String?)
   }
 
-  /// The exclusion list in a POST body.
+  /// The exclusion list in a POST body. `heldSST` names each file the follower holds with its
+  /// size and CRC-32C: only a file that matches all three is left out, because every replica
+  /// numbers its own RocksDB files and the same name on two replicas is usually another file.
+  /// `excludeSST` (names only, as Ozone's `toExcludeSST`) trusts the name alone.
   struct ExclusionRequest: Codable {
-    var excludeSST: [String]
+    var excludeSST: [String] = []
+    var heldSST: [HeldFile]?
+  }
+
+  /// An SST file a follower holds.
+  struct HeldFile: Codable, Hashable {
+    var name: String
+    var sizeBytes: UInt64
+    var crc32c: UInt32
+  }
+
+  /// Which files the follower already has.
+  struct Exclusions: Sendable {
+    var names: Set<String> = []
+    var held: [String: HeldFile] = [:]
+
+    /// Whether `file` need not be sent.
+    func skips(name: String, sizeBytes: UInt64, crc32c: UInt32) -> Bool {
+      guard name.hasSuffix(".sst"), !name.contains("/") else { return false }
+      if let held = held[name] { return held.sizeBytes == sizeBytes && held.crc32c == crc32c }
+      return names.contains(name)
+    }
   }
 
   /// At most this many transfers run at once; more get 429 (each holds a checkpoint's hard links
@@ -77,7 +101,7 @@ public final class OMCheckpointService: Sendable {
       if let leaderAddress { response.extraHeaders.append((Self.leaderAddressHeader, leaderAddress)) }
       return response
     }
-    let excluded: Set<String>
+    let excluded: Exclusions
     do {
       excluded = try Self.exclusions(of: request)
     } catch {
@@ -119,22 +143,25 @@ public final class OMCheckpointService: Sendable {
     return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
   }
 
-  static func exclusions(of request: OMHTTPRequest) throws -> Set<String> {
-    var names: [String] = []
+  static func exclusions(of request: OMHTTPRequest) throws -> Exclusions {
+    var exclusions = Exclusions()
     for pair in request.query.split(separator: "&") {
       let parts = pair.split(separator: "=", maxSplits: 1)
       if parts.count == 2, parts[0] == "toExcludeSST", let name = String(parts[1]).removingPercentEncoding {
-        names.append(name)
+        exclusions.names.insert(name)
       }
     }
     if request.method == .POST && !request.body.isEmpty {
       do {
-        names += try JSONDecoder().decode(ExclusionRequest.self, from: Data(request.body)).excludeSST
+        let body = try JSONDecoder().decode(ExclusionRequest.self, from: Data(request.body))
+        exclusions.names.formUnion(body.excludeSST)
+        for file in body.heldSST ?? [] { exclusions.held[file.name] = file }
       } catch {
-        throw OMCheckpointError(.malformedManifest, "the request body must be JSON {\"excludeSST\": [names]}: \(error)")
+        throw OMCheckpointError(
+          .malformedManifest, "the request body must be JSON {\"excludeSST\": [names], \"heldSST\": [files]}: \(error)")
       }
     }
-    return Set(names.filter { $0.hasSuffix(".sst") && !$0.contains("/") })
+    return exclusions
   }
 
   /// A checkpoint on disk with its manifest, ready to stream.
@@ -145,7 +172,7 @@ public final class OMCheckpointService: Sendable {
 
   /// Takes the checkpoint and describes it off the cooperative pool: both block on the flush
   /// thread and on disk reads.
-  private func prepare(excluding excluded: Set<String>) async throws -> Prepared {
+  private func prepare(excluding excluded: Exclusions) async throws -> Prepared {
     let source = source
     let directory = Self.temporaryDirectory(beside: source.databasePath)
     return try await withCheckedThrowingContinuation { continuation in
@@ -156,7 +183,8 @@ public final class OMCheckpointService: Sendable {
             do {
               let files = try OMCheckpointFiles.describe(directory: directory).map { file in
                 OMCheckpointManifest.File(
-                  name: file.name, sizeBytes: file.sizeBytes, crc32c: file.crc32c, sent: !excluded.contains(file.name))
+                  name: file.name, sizeBytes: file.sizeBytes, crc32c: file.crc32c,
+                  sent: !excluded.skips(name: file.name, sizeBytes: file.sizeBytes, crc32c: file.crc32c))
               }
               return Prepared(
                 directory: directory, manifest: OMCheckpointManifest(term: termIndex.term, index: termIndex.index, files: files))
