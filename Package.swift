@@ -105,6 +105,9 @@ let package = Package(
     .executableTarget(name: "O3RPCBench", dependencies: ["O3RPC"]),
 
     // MARK: tests
+    .target(
+      name: "O3TestSupport",
+      dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
     .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
     .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
@@ -112,11 +115,11 @@ let package = Package(
     .testTarget(
       name: "RaftProcessTests",
       dependencies: ["RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),
-    .testTarget(name: "O3RPCTests", dependencies: ["O3RPC"]),
+    .testTarget(name: "O3RPCTests", dependencies: ["O3RPC", "O3TestSupport"]),
     .testTarget(
       name: "RaftRPCTests",
       dependencies: [
-        "RaftRPC", "Raft", "RaftCore", "RaftProto", "O3RPC",
+        "RaftRPC", "Raft", "RaftCore", "RaftProto", "O3RPC", "O3TestSupport",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),

@@ -1,3 +1,4 @@
+import O3TestSupport
 import NIOCore
 import NIOPosix
 import Testing

@@ -1,45 +1,10 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import O3TestSupport
 import Testing
 
 @testable import O3RPC
-
-/// Thrown when a poll gives up; the poll has already recorded an issue saying what it awaited.
-struct TimedOut: Error {}
-
-/// Runs `body` with a fresh two-thread event loop group, shut down afterwards.
-func withEventLoopGroup<Result>(
-  _ body: (any EventLoopGroup) async throws -> Result
-) async throws -> Result {
-  let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-  do {
-    let result = try await body(group)
-    try await group.shutdownGracefully()
-    return result
-  } catch {
-    try? await group.shutdownGracefully()
-    throw error
-  }
-}
-
-/// Polls `condition` until it holds; records an issue and throws after `timeout`.
-/// Polling is the only way to wait for effects on another thread that have no event to await.
-func waitUntil(
-  _ what: String, timeout: Duration = .seconds(20),
-  sourceLocation: SourceLocation = #_sourceLocation,
-  _ condition: () async throws -> Bool
-) async throws {
-  let clock = ContinuousClock()
-  let deadline = clock.now + timeout
-  while try await !condition() {
-    guard clock.now < deadline else {
-      Issue.record("timed out waiting until \(what)", sourceLocation: sourceLocation)
-      throw TimedOut()
-    }
-    try await Task.sleep(for: .milliseconds(2))
-  }
-}
 
 /// A service for tests: "echo" answers at once; any other method is parked until the test
 /// answers it (or never, to test deadlines and dropped connections).

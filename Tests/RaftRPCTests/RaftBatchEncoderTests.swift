@@ -1,3 +1,4 @@
+import O3TestSupport
 import NIOCore
 import RaftCore
 import Testing
@@ -93,7 +94,7 @@ func appendParts(_ messages: ArraySlice<RaftMessage>) throws -> [AppendRequest] 
   try messages.map { message in
     guard case .append(let request) = message.body else {
       Issue.record("expected an AppendEntries, got \(message)")
-      throw TimedOut()
+      throw TimedOut("an AppendEntries")
     }
     return request
   }

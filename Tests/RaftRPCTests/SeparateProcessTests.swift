@@ -3,6 +3,7 @@
   import NIOCore
   import NIOPosix
   import RaftCore
+  import O3TestSupport
   import Testing
 
   @testable import RaftRPC
