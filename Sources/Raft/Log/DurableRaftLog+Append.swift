@@ -118,9 +118,14 @@ extension DurableRaftLog {
     throws(RaftLogError)
   {
     guard !pending.isEmpty else { return }
-    let segment = state.withLock { $0.segments.last! }
-    precondition(segment.isOpen, "writing to a closed segment")
-    try segment.file.write(buffer, at: segment.endOffset)
+    // Only the file and the offset are taken out: a copy of the whole segment would share its
+    // index arrays, and the appends below would then copy them (every flush, O(segment size)).
+    let (file, endOffset) = state.withLock { state in
+      let segment = state.segments[state.segments.count - 1]
+      precondition(segment.isOpen, "writing to a closed segment")
+      return (segment.file, segment.endOffset)
+    }
+    try file.write(buffer, at: endOffset)
     writer.openSegmentDirty = true
     state.withLock { state in
       let last = state.segments.count - 1
@@ -130,7 +135,7 @@ extension DurableRaftLog {
           bytes: SegmentFormat.recordBytes(dataBytes: entry.data.count))
         state.cache.append(entry)
       }
-      precondition(state.segments[last].endOffset == segment.endOffset + buffer.count, "record sizes disagree")
+      precondition(state.segments[last].endOffset == endOffset + buffer.count, "record sizes disagree")
       state.statistics.bytesWritten += UInt64(buffer.count)
     }
     buffer.removeAll(keepingCapacity: true)
