@@ -18,6 +18,12 @@ public struct RocksDBOptions: Sendable {
   /// matters on small shared machines where compaction competes with request handling. `none`
   /// would spend disk and page cache; `zstd` compresses better for more CPU.
   public var compression: Compression = .lz4
+  /// When the write-ahead log grows past this, RocksDB flushes the column families whose
+  /// memtables hold its oldest file, so the file can go. RocksDB's own default (4 × every
+  /// family's memtable budget, 3.5 GiB for the OM's seven families) let the WAL reach 387 MB
+  /// after 1,000,000 keys: a table written once (the volume and bucket tables) pins every WAL
+  /// file after its last write until its memtable fills.
+  public var maxTotalWALSizeBytes: UInt64 = 256 << 20
 
   public init() {}
 
@@ -29,6 +35,7 @@ public struct RocksDBOptions: Sendable {
     rocksdb_options_set_create_missing_column_families(options, createMissingColumnFamilies ? 1 : 0)
     rocksdb_options_set_error_if_exists(options, errorIfExists ? 1 : 0)
     rocksdb_options_set_compression(options, compression.cValue)
+    rocksdb_options_set_max_total_wal_size(options, maxTotalWALSizeBytes)
     return options
   }
 }
