@@ -56,6 +56,14 @@ struct Inflights {
     if count == 0 { start = 0 }
   }
 
+  /// Forgets the oldest message, so that one more may be sent (after a heartbeat answer: the
+  /// follower is alive, and if the window's messages were lost, the next one is rejected and
+  /// the leader falls back to probing instead of waiting forever).
+  mutating func freeOldest() {
+    guard count > 0 else { return }
+    free(through: lastIndexes[start])
+  }
+
   mutating func reset() {
     start = 0
     count = 0

@@ -121,8 +121,11 @@ struct Progress {
     inflights.reset()
   }
 
-  /// After a heartbeat answer: a lost probe must not stall the member forever.
+  /// After a heartbeat answer: neither a lost probe nor a full window of lost messages may
+  /// stall the member forever (a transport that drops messages silently never reports it
+  /// unreachable), so one more message may go out.
   mutating func heartbeatAnswered() {
     probeSent = false
+    if state == .replicate && inflights.isFull { inflights.freeOldest() }
   }
 }

@@ -37,6 +37,26 @@ import Testing
     #expect(appends(leader.takeMessages(), to: 2).map { $0.entries.map(\.index) } == [[4]])
   }
 
+  /// A full window whose messages were all lost must not stall the follower: a heartbeat
+  /// answer lets one more message out, the follower rejects it (it lacks the lost entries)
+  /// and the leader falls back to probing from the match.
+  @Test func heartbeatAnswerReopensAFullWindowOfLostMessages() throws {
+    var leader = Fixture.leader { $0.inflightMessagesMax = 2; $0.messageBytesMax = 1 }
+    leader.persistReady()
+    leader.step(Fixture.message(from: 2, to: 1, term: 1, .appendResponse(AppendResponse(index: 1))))
+    leader.persistReady()
+    for value in 0..<5 as Range<UInt8> { _ = try leader.propose([value]) }
+    #expect(appends(leader.takeMessages(), to: 2).map { $0.entries.map(\.index) } == [[2], [3]])
+    leader.step(Fixture.message(from: 2, to: 1, term: 1, .heartbeatResponse(readRound: 0)))
+    let next = appends(leader.takeMessages(), to: 2)
+    #expect(next.map { $0.entries.map(\.index) } == [[4]])
+    leader.step(
+      Fixture.message(
+        from: 2, to: 1, term: 1, .appendResponse(AppendResponse(index: 3, rejected: true, hint: TermIndex(term: 1, index: 1)))))
+    #expect(leader.status.progress.first { $0.peer == 2 }?.state == .probe)
+    #expect(appends(leader.takeMessages(), to: 2).first?.previous == TermIndex(term: 1, index: 1))
+  }
+
   /// ... and by bytes; each message carries at most `messageBytesMax` of payload (a larger
   /// single entry still travels alone).
   @Test func replicateStopsAtTheInflightBytes() throws {
