@@ -107,7 +107,9 @@ let package = Package(
     // MARK: tests
     .target(
       name: "O3TestSupport",
-      dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+      dependencies: [
+        "RaftSimulation", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
     .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
     .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
@@ -145,5 +147,14 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerHATests",
       dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager"]),
+    .testTarget(
+      name: "FuzzTests",
+      dependencies: [
+        "O3CLI", "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto", "O3TestSupport",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
   ]
 )

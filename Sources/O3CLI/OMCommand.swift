@@ -6,24 +6,45 @@ import O3Common
 import OzoneManager
 import Synchronization
 
-/// `o3 om`: runs one Ozone Manager; `o3 om --init` prepares its storage first.
+/// `o3 om`: runs one Ozone Manager; `o3 om --init` prepares its storage first, and
+/// `o3 om --bootstrap` adds a new OM to a running service.
 struct OMCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "om", abstract: "Run an Ozone Manager (use --init once to create its storage).")
+    commandName: "om",
+    abstract: "Run an Ozone Manager (use --init once to create its storage, or --bootstrap to join a running service).")
 
   @OptionGroup var configurationOptions: ConfigurationOptions
 
   @Flag(name: .customLong("init"), help: "Create the OM's storage and exit; refuses to overwrite an initialised OM.")
   var initialize = false
 
+  @Flag(
+    name: .customLong("bootstrap"),
+    help: "Join the running OM service this configuration lists (creating the storage if needed), then keep serving.")
+  var bootstrap = false
+
+  @Flag(
+    name: .customLong("force"),
+    help: "With --bootstrap: skip checking that every existing OM's configuration lists this OM at its addresses.")
+  var force = false
+
+  func validate() throws {
+    if initialize && bootstrap { throw ValidationError("give at most one of --init and --bootstrap") }
+    if force && !bootstrap { throw ValidationError("--force only applies to --bootstrap") }
+  }
+
   func run() async throws {
     O3Logging.bootstrap()
     let configuration = try configurationOptions.load()
-    let settings: OzoneManagerServer.Settings
+    var settings: OzoneManagerServer.Settings
     do {
       settings = try OzoneManagerServer.Settings(configuration: configuration)
     } catch {
       throw CommandFailure(message: "\(error)", exitCode: 1)
+    }
+    // Ozone re-reads ozone-site.xml when asked: an OM added later is learned from the file.
+    settings.reloadConfiguration = { [file = configurationOptions.conf, overrides = configurationOptions.overrides] in
+      try OzoneConfiguration.load(file: file, overrides: overrides)
     }
     if initialize {
       do {
@@ -34,11 +55,15 @@ struct OMCommand: AsyncParsableCommand {
       }
       return
     }
-    try await OMCommand.serve(settings: settings)
+    if bootstrap {
+      try await BootstrapJoin.prepare(&settings, force: force)
+    }
+    try await OMCommand.serve(settings: settings, joining: bootstrap)
   }
 
-  /// Serves until SIGINT or SIGTERM, then shuts down cleanly.
-  static func serve(settings: OzoneManagerServer.Settings) async throws {
+  /// Serves until SIGINT or SIGTERM, then shuts down cleanly; with `joining`, first asks the
+  /// leader to add this OM (`BootstrapJoin.join`).
+  static func serve(settings: OzoneManagerServer.Settings, joining: Bool = false) async throws {
     // Caught from the start, so a signal during start-up also ends in a clean shutdown.
     let signals = TerminationSignal.install()
     let server: OzoneManagerServer
@@ -46,6 +71,14 @@ struct OMCommand: AsyncParsableCommand {
       server = try await OzoneManagerServer.start(settings: settings, group: MultiThreadedEventLoopGroup.singleton)
     } catch {
       throw CommandFailure(message: "cannot start the OM: \(error)", exitCode: 1)
+    }
+    if joining {
+      do {
+        try await BootstrapJoin.join(settings.service, signals: signals)
+      } catch {
+        await server.shutdown()
+        throw error
+      }
     }
     let signal = await signals.wait()
     Logger(label: "o3.om").info("received \(signal); shutting down")

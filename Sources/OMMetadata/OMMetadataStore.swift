@@ -233,11 +233,13 @@ public final class OMMetadataStore: Sendable {
   /// RocksDB's `.closed` error, never a crash. The old database is kept as
   /// `<path>.old-<oldSuffix>` until the new one is open and `validate` accepts it, then deleted;
   /// on any failure before that the old one is renamed back and reopened, and the error thrown.
+  /// A crash anywhere in between is put right by `openRecovering(path:)` at the next start.
   public func replace(with candidatePath: String, oldSuffix: String, validate: (OMMetadataStore) throws -> Void) throws {
     swapLock.lock()
     defer { swapLock.unlock() }
     let files = FileManager.default
-    let oldPath = "\(path).old-\(oldSuffix)"
+    let oldPath = OMDatabaseFiles.oldPathPrefix(for: path) + oldSuffix
+    let parent = OMDatabaseFiles.parent(of: path)
     database.close()
     do {
       try files.moveItem(atPath: path, toPath: oldPath)
@@ -247,6 +249,9 @@ public final class OMMetadataStore: Sendable {
     }
     do {
       try files.moveItem(atPath: candidatePath, toPath: path)
+      // Both renames must be on disk before the old database may go (a crash then finds the
+      // new one in place), and before Raft is told the checkpoint is installed.
+      try OMDatabaseFiles.syncDirectory(parent)
       let database = try Self.openExisting(path: path)
       do {
         try bind(database)
@@ -258,6 +263,7 @@ public final class OMMetadataStore: Sendable {
     } catch {
       try? files.removeItem(atPath: path)
       try files.moveItem(atPath: oldPath, toPath: path)
+      try? OMDatabaseFiles.syncDirectory(parent)
       try bind(try Self.openExisting(path: path))
       throw error
     }

@@ -49,6 +49,9 @@ public nonisolated enum CommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
   case commitKey // = 36
   case allocateBlock // = 37
   case deleteKeys // = 38
+  case prepare // = 56
+  case prepareStatus // = 57
+  case cancelPrepare // = 58
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -76,6 +79,9 @@ public nonisolated enum CommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 36: self = .commitKey
     case 37: self = .allocateBlock
     case 38: self = .deleteKeys
+    case 56: self = .prepare
+    case 57: self = .prepareStatus
+    case 58: self = .cancelPrepare
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -101,6 +107,9 @@ public nonisolated enum CommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .commitKey: return 36
     case .allocateBlock: return 37
     case .deleteKeys: return 38
+    case .prepare: return 56
+    case .prepareStatus: return 57
+    case .cancelPrepare: return 58
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -126,6 +135,9 @@ public nonisolated enum CommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
     .commitKey,
     .allocateBlock,
     .deleteKeys,
+    .prepare,
+    .prepareStatus,
+    .cancelPrepare,
   ]
 
 }
@@ -157,6 +169,11 @@ public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
   case notSupportedOperation // = 64
   case quotaExceeded // = 66
   case quotaError // = 67
+  case prepareFailed // = 73
+
+  /// Every write but Prepare and CancelPrepare while the OMs are prepared for an upgrade; a
+  /// client must not fail over on it (every OM answers the same).
+  case notSupportedOperationWhenPrepared // = 74
   case notLeader // = 200
   case leaderNotReady // = 201
   case UNRECOGNIZED(Int)
@@ -190,6 +207,8 @@ public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
     case 64: self = .notSupportedOperation
     case 66: self = .quotaExceeded
     case 67: self = .quotaError
+    case 73: self = .prepareFailed
+    case 74: self = .notSupportedOperationWhenPrepared
     case 200: self = .notLeader
     case 201: self = .leaderNotReady
     default: self = .UNRECOGNIZED(rawValue)
@@ -221,6 +240,8 @@ public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
     case .notSupportedOperation: return 64
     case .quotaExceeded: return 66
     case .quotaError: return 67
+    case .prepareFailed: return 73
+    case .notSupportedOperationWhenPrepared: return 74
     case .notLeader: return 200
     case .leaderNotReady: return 201
     case .UNRECOGNIZED(let i): return i
@@ -252,6 +273,8 @@ public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
     .notSupportedOperation,
     .quotaExceeded,
     .quotaError,
+    .prepareFailed,
+    .notSupportedOperationWhenPrepared,
     .notLeader,
     .leaderNotReady,
   ]
@@ -634,6 +657,30 @@ public nonisolated struct OMRequest: @unchecked Sendable {
     set {_uniqueStorage()._body = .deleteKeysRequest(newValue)}
   }
 
+  public var prepareRequest: PrepareRequest {
+    get {
+      if case .prepareRequest(let v)? = _storage._body {return v}
+      return PrepareRequest()
+    }
+    set {_uniqueStorage()._body = .prepareRequest(newValue)}
+  }
+
+  public var prepareStatusRequest: PrepareStatusRequest {
+    get {
+      if case .prepareStatusRequest(let v)? = _storage._body {return v}
+      return PrepareStatusRequest()
+    }
+    set {_uniqueStorage()._body = .prepareStatusRequest(newValue)}
+  }
+
+  public var cancelPrepareRequest: CancelPrepareRequest {
+    get {
+      if case .cancelPrepareRequest(let v)? = _storage._body {return v}
+      return CancelPrepareRequest()
+    }
+    set {_uniqueStorage()._body = .cancelPrepareRequest(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -655,6 +702,9 @@ public nonisolated struct OMRequest: @unchecked Sendable {
     case commitKeyRequest(CommitKeyRequest)
     case allocateBlockRequest(AllocateBlockRequest)
     case deleteKeysRequest(DeleteKeysRequest)
+    case prepareRequest(PrepareRequest)
+    case prepareStatusRequest(PrepareStatusRequest)
+    case cancelPrepareRequest(CancelPrepareRequest)
 
   }
 
@@ -843,6 +893,30 @@ public nonisolated struct OMResponse: @unchecked Sendable {
     set {_uniqueStorage()._body = .deleteKeysResponse(newValue)}
   }
 
+  public var prepareResponse: PrepareResponse {
+    get {
+      if case .prepareResponse(let v)? = _storage._body {return v}
+      return PrepareResponse()
+    }
+    set {_uniqueStorage()._body = .prepareResponse(newValue)}
+  }
+
+  public var prepareStatusResponse: PrepareStatusResponse {
+    get {
+      if case .prepareStatusResponse(let v)? = _storage._body {return v}
+      return PrepareStatusResponse()
+    }
+    set {_uniqueStorage()._body = .prepareStatusResponse(newValue)}
+  }
+
+  public var cancelPrepareResponse: CancelPrepareResponse {
+    get {
+      if case .cancelPrepareResponse(let v)? = _storage._body {return v}
+      return CancelPrepareResponse()
+    }
+    set {_uniqueStorage()._body = .cancelPrepareResponse(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -864,6 +938,9 @@ public nonisolated struct OMResponse: @unchecked Sendable {
     case commitKeyResponse(CommitKeyResponse)
     case allocateBlockResponse(AllocateBlockResponse)
     case deleteKeysResponse(DeleteKeysResponse)
+    case prepareResponse(PrepareResponse)
+    case prepareStatusResponse(PrepareStatusResponse)
+    case cancelPrepareResponse(CancelPrepareResponse)
 
   }
 
@@ -1751,14 +1828,159 @@ public nonisolated struct ListKeysResponse: Sendable {
   public init() {}
 }
 
+/// Prepare is a logged write: every OM applies it, waits for its database to hold everything up
+/// to it, purges its Raft log through it and from then on refuses every write except Prepare and
+/// CancelPrepare (NOT_SUPPORTED_OPERATION_WHEN_PREPARED), across restarts, until CancelPrepare.
+public nonisolated struct PrepareRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var args: PrepareRequestArgs {
+    get {_args ?? PrepareRequestArgs()}
+    set {_args = newValue}
+  }
+  /// Returns true if `args` has been explicitly set.
+  public var hasArgs: Bool {self._args != nil}
+  /// Clears the value of `args`. Subsequent reads from it will return its default value.
+  public mutating func clearArgs() {self._args = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _args: PrepareRequestArgs? = nil
+}
+
+/// Ozone's fields. O3's apply cannot time out (a replica that gave up while others prepared would
+/// diverge), so the OM only checks them; `o3 admin om prepare` waits on its side.
+public nonisolated struct PrepareRequestArgs: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var txnApplyWaitTimeoutSeconds: UInt64 = 0
+
+  public var txnApplyCheckIntervalSeconds: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct PrepareResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The log index of the Prepare entry: every OM is prepared at it.
+  public var txnID: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Answered by each OM itself, leader or not.
+public nonisolated struct PrepareStatusRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var txnID: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct PrepareStatusResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var status: PrepareStatusResponse.PrepareStatus = .unspecified
+
+  /// The index this OM is prepared at; 0 unless PREPARE_COMPLETED.
+  public var currentTxnIndex: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum PrepareStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case notPrepared // = 1
+
+    /// The leader accepted a Prepare and refuses other writes; it has not applied it yet.
+    case prepareGateEnabled // = 2
+    case prepareCompleted // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .notPrepared
+      case 2: self = .prepareGateEnabled
+      case 3: self = .prepareCompleted
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .notPrepared: return 1
+      case .prepareGateEnabled: return 2
+      case .prepareCompleted: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [PrepareStatusResponse.PrepareStatus] = [
+      .unspecified,
+      .notPrepared,
+      .prepareGateEnabled,
+      .prepareCompleted,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct CancelPrepareRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct CancelPrepareResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 nonisolated extension CommandType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COMMAND_TYPE_UNSPECIFIED\0\u{2}\u{b}CreateVolume\0\u{1}SetVolumeProperty\0\u{2}\u{2}InfoVolume\0\u{1}DeleteVolume\0\u{1}ListVolume\0\u{2}\u{5}CreateBucket\0\u{1}InfoBucket\0\u{1}SetBucketProperty\0\u{1}DeleteBucket\0\u{1}ListBuckets\0\u{2}\u{6}CreateKey\0\u{1}LookupKey\0\u{1}RenameKey\0\u{1}DeleteKey\0\u{1}ListKeys\0\u{1}CommitKey\0\u{1}AllocateBlock\0\u{1}DeleteKeys\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COMMAND_TYPE_UNSPECIFIED\0\u{2}\u{b}CreateVolume\0\u{1}SetVolumeProperty\0\u{2}\u{2}InfoVolume\0\u{1}DeleteVolume\0\u{1}ListVolume\0\u{2}\u{5}CreateBucket\0\u{1}InfoBucket\0\u{1}SetBucketProperty\0\u{1}DeleteBucket\0\u{1}ListBuckets\0\u{2}\u{6}CreateKey\0\u{1}LookupKey\0\u{1}RenameKey\0\u{1}DeleteKey\0\u{1}ListKeys\0\u{1}CommitKey\0\u{1}AllocateBlock\0\u{1}DeleteKeys\0\u{2}\u{12}Prepare\0\u{1}PrepareStatus\0\u{1}CancelPrepare\0")
 }
 
 nonisolated extension Status: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}OK\0\u{2}\u{2}VOLUME_NOT_FOUND\0\u{1}VOLUME_NOT_EMPTY\0\u{1}VOLUME_ALREADY_EXISTS\0\u{2}\u{3}BUCKET_NOT_FOUND\0\u{1}BUCKET_NOT_EMPTY\0\u{1}BUCKET_ALREADY_EXISTS\0\u{1}KEY_ALREADY_EXISTS\0\u{1}KEY_NOT_FOUND\0\u{1}INVALID_KEY_NAME\0\u{1}ACCESS_DENIED\0\u{1}INTERNAL_ERROR\0\u{2}\u{4}METADATA_ERROR\0\u{1}OM_NOT_INITIALIZED\0\u{2}\u{13}INVALID_REQUEST\0\u{2}\u{a}TIMEOUT\0\u{2}\u{9}INVALID_BUCKET_NAME\0\u{2}\u{3}INVALID_VOLUME_NAME\0\u{1}PARTIAL_DELETE\0\u{2}\u{2}NOT_SUPPORTED_OPERATION\0\u{2}\u{2}QUOTA_EXCEEDED\0\u{1}QUOTA_ERROR\0\u{2}E\u{2}NOT_LEADER\0\u{1}LEADER_NOT_READY\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}OK\0\u{2}\u{2}VOLUME_NOT_FOUND\0\u{1}VOLUME_NOT_EMPTY\0\u{1}VOLUME_ALREADY_EXISTS\0\u{2}\u{3}BUCKET_NOT_FOUND\0\u{1}BUCKET_NOT_EMPTY\0\u{1}BUCKET_ALREADY_EXISTS\0\u{1}KEY_ALREADY_EXISTS\0\u{1}KEY_NOT_FOUND\0\u{1}INVALID_KEY_NAME\0\u{1}ACCESS_DENIED\0\u{1}INTERNAL_ERROR\0\u{2}\u{4}METADATA_ERROR\0\u{1}OM_NOT_INITIALIZED\0\u{2}\u{13}INVALID_REQUEST\0\u{2}\u{a}TIMEOUT\0\u{2}\u{9}INVALID_BUCKET_NAME\0\u{2}\u{3}INVALID_VOLUME_NAME\0\u{1}PARTIAL_DELETE\0\u{2}\u{2}NOT_SUPPORTED_OPERATION\0\u{2}\u{2}QUOTA_EXCEEDED\0\u{1}QUOTA_ERROR\0\u{2}\u{6}PREPARE_FAILED\0\u{1}NOT_SUPPORTED_OPERATION_WHEN_PREPARED\0\u{2}~\u{1}NOT_LEADER\0\u{1}LEADER_NOT_READY\0")
 }
 
 nonisolated extension ReadConsistencyHint: SwiftProtobuf._ProtoNameProviding {
@@ -1814,7 +2036,7 @@ nonisolated extension UserInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
 
 nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "OMRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}clientId\0\u{1}callId\0\u{1}traceId\0\u{1}userInfo\0\u{1}readConsistencyHint\0\u{2}\u{5}createVolumeRequest\0\u{1}setVolumePropertyRequest\0\u{2}\u{2}infoVolumeRequest\0\u{1}deleteVolumeRequest\0\u{1}listVolumeRequest\0\u{2}\u{5}createBucketRequest\0\u{1}infoBucketRequest\0\u{1}setBucketPropertyRequest\0\u{1}deleteBucketRequest\0\u{1}listBucketsRequest\0\u{2}\u{6}createKeyRequest\0\u{1}lookupKeyRequest\0\u{1}renameKeyRequest\0\u{1}deleteKeyRequest\0\u{1}listKeysRequest\0\u{1}commitKeyRequest\0\u{1}allocateBlockRequest\0\u{1}deleteKeysRequest\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}clientId\0\u{1}callId\0\u{1}traceId\0\u{1}userInfo\0\u{1}readConsistencyHint\0\u{2}\u{5}createVolumeRequest\0\u{1}setVolumePropertyRequest\0\u{2}\u{2}infoVolumeRequest\0\u{1}deleteVolumeRequest\0\u{1}listVolumeRequest\0\u{2}\u{5}createBucketRequest\0\u{1}infoBucketRequest\0\u{1}setBucketPropertyRequest\0\u{1}deleteBucketRequest\0\u{1}listBucketsRequest\0\u{2}\u{6}createKeyRequest\0\u{1}lookupKeyRequest\0\u{1}renameKeyRequest\0\u{1}deleteKeyRequest\0\u{1}listKeysRequest\0\u{1}commitKeyRequest\0\u{1}allocateBlockRequest\0\u{1}deleteKeysRequest\0\u{2}\u{12}prepareRequest\0\u{1}prepareStatusRequest\0\u{1}cancelPrepareRequest\0")
 
   fileprivate class _StorageClass {
     var _cmdType: CommandType = .unspecified
@@ -2099,6 +2321,45 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
             _storage._body = .deleteKeysRequest(v)
           }
         }()
+        case 56: try {
+          var v: PrepareRequest?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .prepareRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .prepareRequest(v)
+          }
+        }()
+        case 57: try {
+          var v: PrepareStatusRequest?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .prepareStatusRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .prepareStatusRequest(v)
+          }
+        }()
+        case 58: try {
+          var v: CancelPrepareRequest?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .cancelPrepareRequest(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .cancelPrepareRequest(v)
+          }
+        }()
         default: break
         }
       }
@@ -2202,6 +2463,18 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
         guard case .deleteKeysRequest(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 38)
       }()
+      case .prepareRequest?: try {
+        guard case .prepareRequest(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 56)
+      }()
+      case .prepareStatusRequest?: try {
+        guard case .prepareStatusRequest(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 57)
+      }()
+      case .cancelPrepareRequest?: try {
+        guard case .cancelPrepareRequest(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 58)
+      }()
       case nil: break
       }
     }
@@ -2231,7 +2504,7 @@ nonisolated extension OMRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
 
 nonisolated extension OMResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "OMResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}status\0\u{1}message\0\u{1}leaderOMNodeId\0\u{1}leaderAddress\0\u{2}\u{6}createVolumeResponse\0\u{1}setVolumePropertyResponse\0\u{2}\u{2}infoVolumeResponse\0\u{1}deleteVolumeResponse\0\u{1}listVolumeResponse\0\u{2}\u{5}createBucketResponse\0\u{1}infoBucketResponse\0\u{1}setBucketPropertyResponse\0\u{1}deleteBucketResponse\0\u{1}listBucketsResponse\0\u{2}\u{6}createKeyResponse\0\u{1}lookupKeyResponse\0\u{1}renameKeyResponse\0\u{1}deleteKeyResponse\0\u{1}listKeysResponse\0\u{1}commitKeyResponse\0\u{1}allocateBlockResponse\0\u{1}deleteKeysResponse\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}status\0\u{1}message\0\u{1}leaderOMNodeId\0\u{1}leaderAddress\0\u{2}\u{6}createVolumeResponse\0\u{1}setVolumePropertyResponse\0\u{2}\u{2}infoVolumeResponse\0\u{1}deleteVolumeResponse\0\u{1}listVolumeResponse\0\u{2}\u{5}createBucketResponse\0\u{1}infoBucketResponse\0\u{1}setBucketPropertyResponse\0\u{1}deleteBucketResponse\0\u{1}listBucketsResponse\0\u{2}\u{6}createKeyResponse\0\u{1}lookupKeyResponse\0\u{1}renameKeyResponse\0\u{1}deleteKeyResponse\0\u{1}listKeysResponse\0\u{1}commitKeyResponse\0\u{1}allocateBlockResponse\0\u{1}deleteKeysResponse\0\u{2}\u{12}prepareResponse\0\u{1}prepareStatusResponse\0\u{1}cancelPrepareResponse\0")
 
   fileprivate class _StorageClass {
     var _cmdType: CommandType = .unspecified
@@ -2513,6 +2786,45 @@ nonisolated extension OMResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageI
             _storage._body = .deleteKeysResponse(v)
           }
         }()
+        case 56: try {
+          var v: PrepareResponse?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .prepareResponse(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .prepareResponse(v)
+          }
+        }()
+        case 57: try {
+          var v: PrepareStatusResponse?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .prepareStatusResponse(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .prepareStatusResponse(v)
+          }
+        }()
+        case 58: try {
+          var v: CancelPrepareResponse?
+          var hadOneofValue = false
+          if let current = _storage._body {
+            hadOneofValue = true
+            if case .cancelPrepareResponse(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._body = .cancelPrepareResponse(v)
+          }
+        }()
         default: break
         }
       }
@@ -2612,6 +2924,18 @@ nonisolated extension OMResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageI
       case .deleteKeysResponse?: try {
         guard case .deleteKeysResponse(let v)? = _storage._body else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 38)
+      }()
+      case .prepareResponse?: try {
+        guard case .prepareResponse(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 56)
+      }()
+      case .prepareStatusResponse?: try {
+        guard case .prepareStatusResponse(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 57)
+      }()
+      case .cancelPrepareResponse?: try {
+        guard case .cancelPrepareResponse(let v)? = _storage._body else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 58)
       }()
       case nil: break
       }
@@ -4275,6 +4599,212 @@ nonisolated extension ListKeysResponse: SwiftProtobuf.Message, SwiftProtobuf._Me
   public static func ==(lhs: ListKeysResponse, rhs: ListKeysResponse) -> Bool {
     if lhs.keyInfo != rhs.keyInfo {return false}
     if lhs.isTruncated != rhs.isTruncated {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "PrepareRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}args\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._args) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._args {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: PrepareRequest, rhs: PrepareRequest) -> Bool {
+    if lhs._args != rhs._args {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareRequestArgs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "PrepareRequestArgs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}txnApplyWaitTimeoutSeconds\0\u{1}txnApplyCheckIntervalSeconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.txnApplyWaitTimeoutSeconds) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.txnApplyCheckIntervalSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.txnApplyWaitTimeoutSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txnApplyWaitTimeoutSeconds, fieldNumber: 1)
+    }
+    if self.txnApplyCheckIntervalSeconds != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txnApplyCheckIntervalSeconds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: PrepareRequestArgs, rhs: PrepareRequestArgs) -> Bool {
+    if lhs.txnApplyWaitTimeoutSeconds != rhs.txnApplyWaitTimeoutSeconds {return false}
+    if lhs.txnApplyCheckIntervalSeconds != rhs.txnApplyCheckIntervalSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "PrepareResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}txnID\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.txnID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.txnID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txnID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: PrepareResponse, rhs: PrepareResponse) -> Bool {
+    if lhs.txnID != rhs.txnID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "PrepareStatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}txnID\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.txnID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.txnID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.txnID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: PrepareStatusRequest, rhs: PrepareStatusRequest) -> Bool {
+    if lhs.txnID != rhs.txnID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "PrepareStatusResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}currentTxnIndex\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.currentTxnIndex) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 1)
+    }
+    if self.currentTxnIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.currentTxnIndex, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: PrepareStatusResponse, rhs: PrepareStatusResponse) -> Bool {
+    if lhs.status != rhs.status {return false}
+    if lhs.currentTxnIndex != rhs.currentTxnIndex {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension PrepareStatusResponse.PrepareStatus: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PREPARE_STATUS_UNSPECIFIED\0\u{1}NOT_PREPARED\0\u{1}PREPARE_GATE_ENABLED\0\u{1}PREPARE_COMPLETED\0")
+}
+
+nonisolated extension CancelPrepareRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "CancelPrepareRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: CancelPrepareRequest, rhs: CancelPrepareRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension CancelPrepareResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "CancelPrepareResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: CancelPrepareResponse, rhs: CancelPrepareResponse) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

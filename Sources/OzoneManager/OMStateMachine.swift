@@ -10,10 +10,13 @@ import SwiftProtobuf
 public final class OMStateMachine: Sendable {
   public let store: OMMetadataStore
   public let doubleBuffer: OMDoubleBuffer
+  /// Whether a Prepare has applied (writes refused until CancelPrepare).
+  public let prepareState: OMPrepareState
 
-  public init(store: OMMetadataStore, doubleBuffer: OMDoubleBuffer) {
+  public init(store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, prepareState: OMPrepareState = OMPrepareState()) {
     self.store = store
     self.doubleBuffer = doubleBuffer
+    self.prepareState = prepareState
   }
 
   /// Applies one logged request: the response is final, the changes are in the table caches and
@@ -39,6 +42,9 @@ public final class OMStateMachine: Sendable {
 
   /// Applies one already-decoded logged request (see `apply(_:at:)`).
   public func apply(_ request: OMRequest, at termIndex: TermIndex) throws -> OMResponse {
+    if let answered = PrepareRequests.apply(request, at: termIndex, state: prepareState, doubleBuffer: doubleBuffer) {
+      return answered
+    }
     let transaction = OMTransaction(index: termIndex.index, term: termIndex.term, store: store)
     let (response, part) = try OMRequestRouter.apply(request, transaction: transaction)
     store.applyToCache(part, epoch: termIndex.index)

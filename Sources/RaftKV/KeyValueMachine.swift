@@ -4,8 +4,8 @@ import Synchronization
 
 /// A replicated key-value store for testing and benchmarking the Raft stack (not shipped).
 ///
-/// Its state lives in memory only, so `durablyAppliedIndex` stays at zero: a restarted replica
-/// rebuilds everything by replaying its log, and the log is never purged.
+/// Its state lives in memory only, so `durablyAppliedIndex` and every snapshot stay at zero: a
+/// restarted replica rebuilds everything by replaying its log, and the log is never purged.
 public final class KeyValueMachine: ReplicatedStateMachine {
   private struct State {
     var values: [String: String] = [:]
@@ -29,6 +29,11 @@ public final class KeyValueMachine: ReplicatedStateMachine {
   }
 
   public var durablyAppliedIndex: TermIndex { .zero }
+
+  /// Nothing is durable, so nothing may be purged: the snapshot stands at zero.
+  public func takeSnapshot() throws -> TermIndex { .zero }
+
+  public func takePurgeRequest() -> TermIndex? { nil }
 
   public func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     throw KeyValueMachineError.checkpointsUnsupported

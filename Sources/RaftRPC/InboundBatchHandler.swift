@@ -3,11 +3,13 @@ import NIOCore
 import O3RPC
 import RaftCore
 
-/// Serves "raft.messages": decodes each batch, checks it comes from one peer and is addressed
-/// here, hands it to the runtime in one call and answers with an empty payload.
+/// Serves "raft.messages": decodes each batch, checks it comes from one peer this transport has
+/// an address for and is addressed here, hands it to the runtime in one call and answers with an
+/// empty payload.
 ///
-/// A batch that does not decode, or holds a message for another peer, is refused as a whole with
-/// an error reply (the `RaftRPCError` code) and a warning; nothing of it reaches Raft.
+/// A batch that does not decode, holds a message for another peer, or comes from a peer outside
+/// the address book is refused as a whole with an error reply (the `RaftRPCError` code) and a
+/// warning; nothing of it reaches Raft.
 struct InboundBatchHandler: Sendable {
   let context: TransportContext
   let receive: @Sendable ([RaftMessage]) -> Void
@@ -35,6 +37,15 @@ struct InboundBatchHandler: Sendable {
         context.counters.recordMalformedBatch()
         let error = RaftRPCError(
           .invalidMessage, "a batch mixes messages from several peers; each carries one sender's")
+        refuse(error, call: call, responder: responder)
+        return
+      }
+      guard context.knows(sender) else {
+        context.counters.recordUnknownPeerBatch()
+        let error = RaftRPCError(
+          .unknownPeer,
+          "peer \(context.localPeer) has no address for peer \(sender), so it is not a member of this "
+            + "replica's group; its messages are refused")
         refuse(error, call: call, responder: responder)
         return
       }

@@ -14,6 +14,9 @@ public struct RaftRPCError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidMessage = "RAFT_INVALID_MESSAGE"
     /// A batch addressed to another peer reached this one: the sender's address book is wrong.
     case wrongPeer = "RAFT_WRONG_PEER"
+    /// A batch came from a peer this replica has no address for: not a member of its group as
+    /// far as it knows (a stranger, or a member it has not heard of yet).
+    case unknownPeer = "RAFT_UNKNOWN_PEER"
   }
 
   public var code: Code

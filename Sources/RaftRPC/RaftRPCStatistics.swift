@@ -67,6 +67,8 @@ public struct RaftRPCStatistics: Sendable, Equatable {
   public var batchesRefusedAsMalformed = 0
   /// Inbound batches refused because a message in them was addressed to another peer.
   public var batchesRefusedAsMisaddressed = 0
+  /// Inbound batches refused because their sender is not a peer this transport has an address for.
+  public var batchesRefusedFromUnknownPeers = 0
 
   public init() {}
 
@@ -101,6 +103,10 @@ final class TransportCounters: Sendable {
 
   func recordMisaddressedBatch() {
     state.withLock { $0.batchesRefusedAsMisaddressed += 1 }
+  }
+
+  func recordUnknownPeerBatch() {
+    state.withLock { $0.batchesRefusedFromUnknownPeers += 1 }
   }
 
   var snapshot: RaftRPCStatistics {

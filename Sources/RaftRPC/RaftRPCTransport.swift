@@ -18,7 +18,10 @@ import Synchronization
 /// once (see ``PeerSendState``).
 ///
 /// Receiving: each inbound batch reaches `receive` in one call, on the event loop of the
-/// connection it came on, in the order its sender sent it.
+/// connection it came on, in the order its sender sent it. Only batches from peers given to
+/// ``setAddress(_:of:)`` are accepted: anyone who can reach the port could otherwise make a
+/// replica adopt any term or follow a leader that is not a member (a batch from a stranger is
+/// refused with `RAFT_UNKNOWN_PEER`).
 public final class RaftRPCTransport: RaftTransport {
   /// The O3RPC method that carries batches.
   public static let method = "raft.messages"
@@ -128,9 +131,11 @@ public final class RaftRPCTransport: RaftTransport {
     }
   }
 
-  /// Sets where `peer` listens (`host:port`, IPv6 hosts in brackets). An address that does not
-  /// parse is logged as an error, and messages to the peer are dropped until a valid one is set.
+  /// Sets where `peer` listens (`host:port`, IPv6 hosts in brackets) and accepts batches from
+  /// it from now on. An address that does not parse is logged as an error, and messages to the
+  /// peer are dropped until a valid one is set.
   public func setAddress(_ address: String, of peer: PeerID) {
+    context.learn(peer)
     let parsed = PeerAddress(parsing: address)
     if parsed == nil {
       let text =
@@ -148,8 +153,9 @@ public final class RaftRPCTransport: RaftTransport {
     existing?.setAddress(parsed)
   }
 
-  /// Drops what is queued for `peer` and closes its connection.
+  /// Drops what is queued for `peer`, closes its connection and refuses its batches from now on.
   public func removePeer(_ peer: PeerID) {
+    context.forget(peer)
     guard let link = state.withLock({ $0.links.removeValue(forKey: peer) }) else { return }
     _ = link.close()
   }

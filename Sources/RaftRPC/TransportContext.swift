@@ -2,14 +2,16 @@ import Logging
 import RaftCore
 import Synchronization
 
-/// What every part of one transport shares: identity, limits, logger, counters and the
-/// `onUnreachable` handler given to `start`.
+/// What every part of one transport shares: identity, limits, logger, counters, the peers it
+/// has addresses for and the `onUnreachable` handler given to `start`.
 final class TransportContext: Sendable {
   let localPeer: PeerID
   let limits: RaftRPCLimits
   let logger: Logger
   let counters = TransportCounters()
   private let unreachableHandler = Mutex<(@Sendable (PeerID) -> Void)?>(nil)
+  /// The peers given to `setAddress` and not removed since: the only senders accepted.
+  private let addressBook = Mutex<Set<PeerID>>([])
 
   init(localPeer: PeerID, limits: RaftRPCLimits, logger: Logger) {
     self.localPeer = localPeer
@@ -19,6 +21,19 @@ final class TransportContext: Sendable {
 
   func setUnreachableHandler(_ handler: @escaping @Sendable (PeerID) -> Void) {
     unreachableHandler.withLock { $0 = handler }
+  }
+
+  func learn(_ peer: PeerID) {
+    _ = addressBook.withLock { $0.insert(peer) }
+  }
+
+  func forget(_ peer: PeerID) {
+    _ = addressBook.withLock { $0.remove(peer) }
+  }
+
+  /// Whether `peer` is in the address book.
+  func knows(_ peer: PeerID) -> Bool {
+    addressBook.withLock { $0.contains(peer) }
   }
 
   /// Tells the Raft runtime that messages to `peer` are being lost.

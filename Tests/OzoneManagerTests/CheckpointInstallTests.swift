@@ -7,8 +7,7 @@ import Testing
 /// A follower whose log ends before the leader's purged log catches up from the leader's
 /// RocksDB checkpoint, over the real HTTP endpoint and Raft links.
 @Suite(.serialized) struct CheckpointInstallTests {
-  /// Small segments and a small purge gap, so that the leader purges after a few hundred writes.
-  static let purgingConfiguration = ["ozone.om.ratis.segment.size": "4KB", "ozone.om.ratis.log.purge.gap": "10"]
+  static let purgingConfiguration = BehindFollower.purgingConfiguration
 
   /// `request` with its own call id, so that the retry cache does not answer it as a retry.
   static func distinct(_ request: OMRequest, _ callID: Int) -> OMRequest {
@@ -40,7 +39,9 @@ import Testing
 
     try await cluster.start(follower)
     try await cluster.waitUntil("the follower installs a checkpoint and holds the leader's tables") {
-      try cluster.servers[follower]!.installedCheckpointCount > 0 && cluster.digest(follower) == cluster.digest(leader)
+      let applied = await cluster.servers[follower]!.raft.status()?.applied.index ?? 0
+      return try cluster.servers[follower]!.installedCheckpointCount > 0 && cluster.digest(follower) == cluster.digest(leader)
+        && applied > followerLastIndex + 1
     }
     #expect(cluster.servers[follower]!.installedCheckpointCount == 1, "one checkpoint, then the log")
     let followerStatus = try #require(await cluster.servers[follower]!.raft.status())
@@ -53,6 +54,28 @@ import Testing
       try cluster.digest(follower) == cluster.digest(leader)
         && cluster.digest(follower).contains { $0.table == "volumeTable" && $0.key == Array("/after".utf8) }
     }
+    #expect(cluster.fatalErrors.recorded.isEmpty)
+    await cluster.shutdown()
+  }
+
+  /// The retry cache is kept across an install (see `RetryCache`): a retry of a write this OM
+  /// applied before it fell behind is still answered with the first attempt's answer once it
+  /// leads, while a write it never applied (inside the checkpoint) has no cached answer and is
+  /// run again.
+  @Test func theRetryCacheKeepsItsAnswersAcrossAnInstall() async throws {
+    let scenario = try await BehindFollower.make(absence: .isolated)
+    let cluster = scenario.cluster
+    cluster.heal()
+    try await scenario.waitForInstall()
+    let follower = OMServiceConfiguration.peerID(of: scenario.follower)
+    try await cluster.servers[scenario.leader]!.raft.transferLeadership(to: follower)
+    let newLeader = try await cluster.leader(among: [scenario.follower])
+    #expect(newLeader == scenario.follower)
+
+    let retried = try await cluster.submit(Requests.createVolume("before"), to: scenario.follower)
+    #expect(retried.status == .ok, "answered from the cache: running it again would say the volume exists")
+    let superseded = try await cluster.submit(Self.distinct(Requests.createVolume("volume7"), 14), to: scenario.follower)
+    #expect(superseded.status == .volumeAlreadyExists, "applied only inside the checkpoint: no cached answer here")
     #expect(cluster.fatalErrors.recorded.isEmpty)
     await cluster.shutdown()
   }

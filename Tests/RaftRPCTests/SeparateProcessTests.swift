@@ -44,7 +44,7 @@
         let book = Self.peers.map { "\($0) \(addresses[$0]!)" }.joined(separator: "\n")
         try writeFileAtomically(directory, "addresses", book)
 
-        let problems = await Self.exchange(as: me, addressBook: book)
+        let problems = await Self.exchange(as: me, addressBook: book, directory: directory)
         #expect(problems == [])
         for child: PeerID in [2, 3] {
           try await waitUntil("child peer \(child) reported its result") {
@@ -75,7 +75,8 @@
         try await waitUntil("the parent wrote the address book") {
           readFile(directory, "addresses") != nil
         }
-        let problems = await Self.exchange(as: me, addressBook: readFile(directory, "addresses")!)
+        let problems = await Self.exchange(
+          as: me, addressBook: readFile(directory, "addresses")!, directory: directory)
         try writeFileAtomically(
           directory, "\(id).result", problems.isEmpty ? "ok" : problems.joined(separator: "; "))
         #expect(problems == [])
@@ -86,15 +87,24 @@
       }
     }
 
-    /// Sets the addresses of the book, sends numbered heartbeats to every other peer and waits
+    /// Sets the addresses of the book, waits until every peer has (a transport refuses batches
+    /// from peers it has no address for), sends numbered heartbeats to every other peer and waits
     /// until every other peer's arrived. Returns what went wrong; empty when nothing did.
-    static func exchange(as me: TestPeer, addressBook: String) async -> [String] {
+    static func exchange(as me: TestPeer, addressBook: String, directory: String) async -> [String] {
       for line in addressBook.split(separator: "\n") {
         let fields = line.split(separator: " ")
         let peer = PeerID(UInt64(fields[0])!)
         if peer != me.id { me.transport.setAddress(String(fields[1]), of: peer) }
       }
       let others = peers.filter { $0 != me.id }
+      do {
+        try writeFileAtomically(directory, "\(me.id).ready", "")
+        try await waitUntil("every peer knows the others' addresses") {
+          peers.allSatisfy { readFile(directory, "\($0).ready") != nil }
+        }
+      } catch {
+        return ["peer \(me.id) did not see every peer ready: \(error)"]
+      }
       for number in 1...heartbeatsPerPeer {
         me.transport.send(others.map { numberedHeartbeat(from: me.id, to: $0, number) })
       }

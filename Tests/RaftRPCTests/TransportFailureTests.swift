@@ -32,6 +32,7 @@ import Testing
       #expect(whileDown.connectionsEstablished == 0)
 
       let follower = try await TestPeer.start(2, port: port, group: group)
+      follower.transport.setAddress(leader.address, of: 1)
       try await waitUntil("a heartbeat sent after the follower started arrives") {
         number += 1
         leader.transport.send([numberedHeartbeat(from: 1, to: 2, number)])
@@ -70,6 +71,7 @@ import Testing
         return leader.inbox.unreachableReports == [2]
       }
       let restarted = try await TestPeer.start(2, port: port, group: group)
+      restarted.transport.setAddress(leader.address, of: 1)
       try await waitUntil("a heartbeat reaches the restarted peer") {
         number += 1
         leader.transport.send([numberedHeartbeat(from: 1, to: 2, number)])
@@ -129,6 +131,7 @@ import Testing
       let leader = try await TestPeer.start(1, group: group)
       let old = try await TestPeer.start(2, group: group)
       let new = try await TestPeer.start(2, group: group)
+      for follower in [old, new] { follower.transport.setAddress(leader.address, of: 1) }
       leader.transport.setAddress(old.address, of: 2)
       leader.transport.send([numberedHeartbeat(from: 1, to: 2, 1)])
       try await waitUntil("the old address received the first heartbeat") {
@@ -148,7 +151,7 @@ import Testing
     }
   }
 
-  @Test func garbageAndMisaddressedBatchesGetErrorsAndTheServerKeepsServing() async throws {
+  @Test func garbageMisaddressedAndStrangersBatchesGetErrorsAndTheServerKeepsServing() async throws {
     try await withEventLoopGroup { group in
       let follower = try await TestPeer.start(2, group: group)
       let client = try await RPCClient.connect(
@@ -171,11 +174,20 @@ import Testing
       let misaddressed = RaftMessageCodec.encodeBatch([numberedHeartbeat(from: 1, to: 3, 1)])
       try await expectRemoteError("RAFT_WRONG_PEER") { try await call(misaddressed) }
 
+      // Peer 1 is not in the follower's address book yet: a stranger, refused.
+      let fromStranger = RaftMessageCodec.encodeBatch([numberedHeartbeat(from: 1, to: 2, 6)])
+      try await expectRemoteError("RAFT_UNKNOWN_PEER") { try await call(fromStranger) }
+
+      // The follower never sends to peer 1 here: any address admits it.
+      follower.transport.setAddress("127.0.0.1:9", of: 1)
       try await call(RaftMessageCodec.encodeBatch([numberedHeartbeat(from: 1, to: 2, 7)]))
+      follower.transport.removePeer(1)
+      try await expectRemoteError("RAFT_UNKNOWN_PEER") { try await call(fromStranger) }
       #expect(heartbeatNumbers(follower.inbox.messages) == [7])
       let statistics = follower.transport.statistics
       #expect(statistics.batchesRefusedAsMalformed == 2)
       #expect(statistics.batchesRefusedAsMisaddressed == 1)
+      #expect(statistics.batchesRefusedFromUnknownPeers == 2)
       #expect(statistics[1].messagesReceived == 1)
       await client.close()
       await follower.transport.shutdown()
@@ -188,8 +200,9 @@ import Testing
       let stranger = try await TestPeer.start(5, group: group)
       leader.transport.setAddress(stranger.address, of: 2)
       leader.transport.send([numberedHeartbeat(from: 1, to: 2, 1)])
-      try await waitUntil("the refusal is counted") {
-        leader.transport.statistics[2].messagesDropped[.refusedByPeer] == 1
+      // The drop is counted before the unreachable report reaches the inbox: wait for both.
+      try await waitUntil("the refusal is counted and reported") {
+        leader.transport.statistics[2].messagesDropped[.refusedByPeer] == 1 && !leader.inbox.unreachableReports.isEmpty
       }
       #expect(leader.inbox.unreachableReports == [2])
       #expect(stranger.inbox.count == 0)

@@ -77,7 +77,7 @@ import Testing
   }
 
   @Test func aFollowerBehindThePurgedLogInstallsACheckpoint() async throws {
-    let cluster = try await TestCluster(size: 3, segmentSizeBytes: 512, purgeGap: 5)
+    let cluster = try await TestCluster(size: 3, segmentSizeBytes: 512, purgeGap: 5, snapshotThreshold: 10)
     let leader = try await cluster.waitForLeader()
     let follower = cluster.servers.keys.first { $0 != leader }!
     await cluster.stop(follower)

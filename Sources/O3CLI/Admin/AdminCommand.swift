@@ -12,7 +12,9 @@ struct AdminCommand: AsyncParsableCommand {
 struct OMAdminCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "om", abstract: "Inspect and steer the OM service's Raft group.",
-    subcommands: [RolesCommand.self, TransferCommand.self])
+    subcommands: [
+      RolesCommand.self, TransferCommand.self, DecommissionCommand.self, PrepareCommand.self, CancelPrepareCommand.self,
+    ])
 }
 
 /// Which OM service to talk to: the configuration plus Ozone's `--service-id` (`-id` in 2.0).

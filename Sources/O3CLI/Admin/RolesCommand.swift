@@ -37,7 +37,9 @@ struct RolesCommand: AsyncParsableCommand {
       return prefix + "UNREACHABLE (\(entry.node.clientAddress.host)) \(entry.error?.message ?? "")"
     }
     let lag = roles.lag(of: entry.node.nodeID).map { "\($0)" } ?? "?"
-    return prefix + "\(status.role.rawValue) (\(entry.node.clientAddress.host)) term=\(status.term) lag=\(lag)"
+    var text = prefix + "\(status.role.rawValue) (\(entry.node.clientAddress.host)) term=\(status.term) lag=\(lag)"
+    if let install = status.checkpointInstall { text += " " + install.summary }
+    return text
   }
 
   /// `[ { "om1" : { "serverRole" : "LEADER", "hostname" : "…", … } }, … ]`: Ozone's fields first.
@@ -56,6 +58,7 @@ struct RolesCommand: AsyncParsableCommand {
             ("appliedIndex", .unsigned(status.appliedIndex)),
           ]
           if let lag = roles.lag(of: entry.node.nodeID) { fields.append(("lag", .unsigned(lag))) }
+          if let install = status.checkpointInstall { fields.append(("checkpointInstall", .string(install.summary))) }
         } else if let error = entry.error {
           fields.append(("error", .string(error.description)))
         }

@@ -2,13 +2,14 @@ import Foundation
 import O3Common
 
 /// The three-OM service `o3 local` runs on one machine: node ids, ports, directories and the
-/// configuration files it writes (DESIGN.md §1).
+/// configuration files it writes (DESIGN.md §1). Tests lay out more nodes to add one later.
 ///
 /// Ports follow Ozone's defaults: node n (0, 1, 2) adds 100·n to the base, and each node's Raft
 /// and HTTP ports are its client port + 10 and + 12 (9862/9872/9874, 9962/9972/9974, …). Names
 /// follow Ozone's compose example: service `omservice`, nodes `om1`, `om2`, `om3`.
 public struct LocalServiceLayout: Sendable {
   public static let serviceID = "omservice"
+  /// How many OMs `o3 local` runs.
   public static let nodeCount = 3
   public static let defaultBasePort = 9862
   static let raftPortOffset = 10
@@ -34,16 +35,18 @@ public struct LocalServiceLayout: Sendable {
   public let root: String
   public let nodes: [Node]
 
-  /// - Parameter root: an absolute directory that holds every node's data.
+  /// - Parameters:
+  ///   - root: an absolute directory that holds every node's data.
+  ///   - nodeCount: how many nodes, `om1` to `om<nodeCount>`.
   /// - Throws: `ConfigurationError` when a port would fall outside 1–65535.
-  public init(root: String, basePort: Int = defaultBasePort) throws {
-    let highest = basePort + Self.nodePortStride * (Self.nodeCount - 1) + Self.httpPortOffset
+  public init(root: String, basePort: Int = defaultBasePort, nodeCount: Int = nodeCount) throws {
+    let highest = basePort + Self.nodePortStride * (nodeCount - 1) + Self.httpPortOffset
     guard basePort >= 1, highest <= 65535 else {
       throw ConfigurationError(
         key: nil, message: "base port \(basePort) puts the local OMs' ports outside 1-65535 (they span base to base+\(highest - basePort))")
     }
     self.root = root
-    nodes = (0..<Self.nodeCount).map { index in
+    nodes = (0..<nodeCount).map { index in
       let client = basePort + Self.nodePortStride * index
       return Node(
         nodeID: "om\(index + 1)", clientPort: client, raftPort: client + Self.raftPortOffset,

@@ -24,6 +24,34 @@ public enum OMAdminClient {
     return try OMAdminProtocol.decode(OMTransferResult.self, from: reply)
   }
 
+  /// The service as the OM's configuration file describes it now (the OM re-reads it).
+  public static func configuration(
+    at address: HostAndPort, timeout: Duration = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws(OMAdminError) -> OMConfigurationReply {
+    let reply = try await call(address, OMAdminProtocol.configurationMethod, payload: [], timeout: timeout, group: group)
+    return try OMAdminProtocol.decode(OMConfigurationReply.self, from: reply)
+  }
+
+  /// One step of adding a new OM, asked of the leader at `address`.
+  public static func bootstrap(
+    at address: HostAndPort, _ request: OMBootstrapRequest, timeout: Duration = .seconds(30),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws(OMAdminError) -> OMBootstrapProgress {
+    let reply = try await call(
+      address, OMAdminProtocol.bootstrapMethod, payload: OMAdminProtocol.encode(request), timeout: timeout, group: group)
+    return try OMAdminProtocol.decode(OMBootstrapProgress.self, from: reply)
+  }
+
+  /// Asks the leader at `address` to remove an OM; returns once the removal is committed.
+  public static func decommission(
+    at address: HostAndPort, _ request: OMDecommissionRequest, timeout: Duration = .seconds(60),
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws(OMAdminError) -> OMDecommissionResult {
+    let reply = try await call(
+      address, OMAdminProtocol.decommissionMethod, payload: OMAdminProtocol.encode(request), timeout: timeout, group: group)
+    return try OMAdminProtocol.decode(OMDecommissionResult.self, from: reply)
+  }
+
   /// A listening address as a client dials it: 0.0.0.0 means this machine.
   public static func dialable(_ address: HostAndPort) -> HostAndPort {
     address.host == "0.0.0.0" ? HostAndPort(host: "127.0.0.1", port: address.port) : address

@@ -6,16 +6,24 @@ import Foundation
 /// small, and an operator can read them in a packet capture. Unknown fields are ignored, so a
 /// newer OM may add fields without breaking an older CLI.
 ///
-/// | method              | request                     | reply              |
-/// |---------------------|-----------------------------|--------------------|
-/// | `om.admin.roles`    | empty (or `{}`)             | `OMNodeStatus`     |
-/// | `om.admin.transfer` | `OMTransferRequest`         | `OMTransferResult` |
+/// | method                   | request                 | reply                  |
+/// |--------------------------|-------------------------|------------------------|
+/// | `om.admin.roles`         | empty (or `{}`)         | `OMNodeStatus`         |
+/// | `om.admin.transfer`      | `OMTransferRequest`     | `OMTransferResult`     |
+/// | `om.admin.configuration` | empty (or `{}`)         | `OMConfigurationReply` |
+/// | `om.admin.bootstrap`     | `OMBootstrapRequest`    | `OMBootstrapProgress`  |
+/// | `om.admin.decommission`  | `OMDecommissionRequest` | `OMDecommissionResult` |
+///
+/// `transfer`, `bootstrap` and `decommission` go to the leader; another OM answers NOT_LEADER.
 ///
 /// A refusal is an RPC error whose code is one of `OMAdminError.Code`'s raw values, with a
 /// message for people.
 public enum OMAdminProtocol {
   public static let rolesMethod = "om.admin.roles"
   public static let transferMethod = "om.admin.transfer"
+  public static let configurationMethod = "om.admin.configuration"
+  public static let bootstrapMethod = "om.admin.bootstrap"
+  public static let decommissionMethod = "om.admin.decommission"
 
   static func encode(_ value: some Encodable) -> [UInt8] {
     let encoder = JSONEncoder()
@@ -75,6 +83,20 @@ public struct OMAdminError: Error, Sendable, Equatable, CustomStringConvertible 
     case transferTimedOut = "TRANSFER_TIMED_OUT"
     /// The OM is shutting down.
     case unavailable = "UNAVAILABLE"
+    /// The OM's configuration file could not be re-read, or lacks what the call needs.
+    case configurationError = "CONFIGURATION_ERROR"
+    /// The leader's configuration lists the joining node at other addresses.
+    case addressMismatch = "ADDRESS_MISMATCH"
+    /// The node is not a member of the Raft group.
+    case notMember = "NOT_A_MEMBER"
+    /// Asked to remove itself, the leader handed leadership to another voter first; ask the new
+    /// leader (the message names it).
+    case leaderHandedOver = "LEADER_HANDED_OVER"
+    /// Removing the node would leave fewer live voters than a majority of the group.
+    case quorumAtRisk = "QUORUM_AT_RISK"
+    /// Raft cannot change the membership right now (another change is not committed yet, or the
+    /// leader has not committed an entry of its term); retry shortly.
+    case membershipChangeRefused = "MEMBERSHIP_CHANGE_REFUSED"
     /// A request or reply that is not the protocol's JSON.
     case malformedMessage = "MALFORMED_MESSAGE"
     /// The OM does not serve the admin protocol (or answered with a code this build does not know).

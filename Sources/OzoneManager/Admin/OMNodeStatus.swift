@@ -32,13 +32,16 @@ public struct OMNodeStatus: Codable, Sendable, Equatable {
   public var httpAddress: String
   /// The node leadership is being handed to, while a transfer runs on this leader.
   public var transferTargetId: String?
+  /// The leader checkpoint this OM is downloading or installing, while it does.
+  public var checkpointInstall: OMCheckpointInstallProgress?
   /// Replication progress per member; empty unless this OM leads.
   public var peers: [OMPeerStatus]
 
   public init(
     nodeId: String, serviceId: String?, role: Role, term: UInt64, leaderId: String?, leaderReady: Bool,
     commitIndex: UInt64, appliedIndex: UInt64, lastIndex: UInt64, flushedIndex: UInt64, clientAddress: String,
-    raftAddress: String, httpAddress: String, transferTargetId: String?, peers: [OMPeerStatus]
+    raftAddress: String, httpAddress: String, transferTargetId: String?,
+    checkpointInstall: OMCheckpointInstallProgress? = nil, peers: [OMPeerStatus]
   ) {
     self.nodeId = nodeId
     self.serviceId = serviceId
@@ -54,6 +57,7 @@ public struct OMNodeStatus: Codable, Sendable, Equatable {
     self.raftAddress = raftAddress
     self.httpAddress = httpAddress
     self.transferTargetId = transferTargetId
+    self.checkpointInstall = checkpointInstall
     self.peers = peers
   }
 
@@ -74,8 +78,14 @@ public struct OMPeerStatus: Codable, Sendable, Equatable {
   public var recentlyActive: Bool
   /// A non-voting member (Ozone's listener).
   public var learner: Bool
+  /// Where the member serves clients, from the leader's address book; nil when it has none.
+  public var clientAddress: String?
 
-  public init(nodeId: String, matchIndex: UInt64, lag: UInt64, state: String, recentlyActive: Bool, learner: Bool) {
+  public init(
+    nodeId: String, matchIndex: UInt64, lag: UInt64, state: String, recentlyActive: Bool, learner: Bool,
+    clientAddress: String? = nil
+  ) {
+    self.clientAddress = clientAddress
     self.nodeId = nodeId
     self.matchIndex = matchIndex
     self.lag = lag

@@ -14,7 +14,7 @@ public struct OMServiceRoles: Sendable {
   }
 
   public var serviceID: String?
-  /// In the configuration's node order.
+  /// The members, in the configuration's node order, then members it does not list.
   public var entries: [Entry]
 
   /// The reachable OM that says it leads in the highest term (an old leader cut off from the
@@ -28,7 +28,9 @@ public struct OMServiceRoles: Sendable {
     leader?.status?.peer(nodeID)?.lag
   }
 
-  /// Asks every node of `service` in turn; each gets at most `timeout`.
+  /// Asks every node of `service` in turn (each gets at most `timeout`), then follows the
+  /// leader's membership: members the configuration does not list are asked at the address the
+  /// leader knows for them, and listed nodes that are not members (decommissioned) are left out.
   public static func collect(
     _ service: OMServiceConfiguration, timeout: Duration = .seconds(5),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -37,13 +39,38 @@ public struct OMServiceRoles: Sendable {
     // (a miscompiled result collection); three short calls in a row cost little.
     var entries: [Entry] = []
     for node in service.nodes {
-      do {
-        let status = try await OMAdminClient.roles(at: node.clientAddress, timeout: timeout, group: group)
-        entries.append(Entry(node: node, status: status, error: nil))
-      } catch {
-        entries.append(Entry(node: node, status: nil, error: error))
-      }
+      entries.append(await ask(node, timeout: timeout, group: group))
     }
-    return OMServiceRoles(serviceID: service.serviceID, entries: entries)
+    var roles = OMServiceRoles(serviceID: service.serviceID, entries: entries)
+    guard let members = roles.leader?.status?.peers, !members.isEmpty else { return roles }
+    roles.entries.removeAll { entry in !members.contains { $0.nodeId == entry.node.nodeID } }
+    for member in members where !roles.entries.contains(where: { $0.node.nodeID == member.nodeId }) {
+      guard let text = member.clientAddress, let address = try? HostAndPort.parse(text, defaultPort: 0) else {
+        let nowhere = HostAndPort(host: "unknown", port: 0)
+        let unknown = OMNodeDetails(nodeID: member.nodeId, clientAddress: nowhere, raftAddress: nowhere, httpAddress: nowhere)
+        let error = OMAdminError(.unreachable, "the leader knows no address for it")
+        roles.entries.append(Entry(node: unknown, status: nil, error: error))
+        continue
+      }
+      var entry = await ask(
+        OMNodeDetails(nodeID: member.nodeId, clientAddress: address, raftAddress: address, httpAddress: address),
+        timeout: timeout, group: group)
+      if let status = entry.status, let raft = try? HostAndPort.parse(status.raftAddress, defaultPort: 0),
+        let http = try? HostAndPort.parse(status.httpAddress, defaultPort: 0)
+      {
+        entry.node = OMNodeDetails(nodeID: member.nodeId, clientAddress: address, raftAddress: raft, httpAddress: http)
+      }
+      roles.entries.append(entry)
+    }
+    return roles
+  }
+
+  private static func ask(_ node: OMNodeDetails, timeout: Duration, group: any EventLoopGroup) async -> Entry {
+    do {
+      let status = try await OMAdminClient.roles(at: node.clientAddress, timeout: timeout, group: group)
+      return Entry(node: node, status: status, error: nil)
+    } catch {
+      return Entry(node: node, status: nil, error: error)
+    }
   }
 }

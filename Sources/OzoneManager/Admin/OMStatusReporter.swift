@@ -12,8 +12,14 @@ final class OMStatusReporter: Sendable {
   private let doubleBuffer: OMDoubleBuffer
   /// The addresses actually bound: they differ from the configured ones when those name port 0.
   private let addresses: Mutex<(client: HostAndPort, raft: HostAndPort, http: HostAndPort)>
+  /// The checkpoint install under way, if any.
+  private let checkpointInstall: @Sendable () -> OMCheckpointInstallProgress?
 
-  init(raft: RaftServer, service: OMServiceConfiguration, doubleBuffer: OMDoubleBuffer, httpAddress: HostAndPort) {
+  init(
+    raft: RaftServer, service: OMServiceConfiguration, doubleBuffer: OMDoubleBuffer, httpAddress: HostAndPort,
+    checkpointInstall: @escaping @Sendable () -> OMCheckpointInstallProgress? = { nil }
+  ) {
+    self.checkpointInstall = checkpointInstall
     self.raft = raft
     self.service = service
     self.doubleBuffer = doubleBuffer
@@ -43,13 +49,21 @@ final class OMStatusReporter: Sendable {
       leaderId: core.leader.map(nodeID), leaderReady: status.isLeaderReady, commitIndex: core.hardState.commit,
       appliedIndex: status.applied.index, lastIndex: core.lastIndex, flushedIndex: doubleBuffer.flushedTermIndex.index,
       clientAddress: "\(addresses.client)", raftAddress: "\(addresses.raft)", httpAddress: "\(addresses.http)",
-      transferTargetId: core.transferTarget.map(nodeID),
+      transferTargetId: core.transferTarget.map(nodeID), checkpointInstall: checkpointInstall(),
       peers: core.progress.map { progress in
         OMPeerStatus(
           nodeId: nodeID(progress.peer), matchIndex: progress.match,
           lag: core.lastIndex > progress.match ? core.lastIndex - progress.match : 0, state: progress.state.rawValue,
-          recentlyActive: progress.recentlyActive || progress.peer == core.id, learner: progress.isLearner)
+          recentlyActive: progress.recentlyActive || progress.peer == core.id, learner: progress.isLearner,
+          clientAddress: clientAddress(of: progress.peer, local: core.id, bound: addresses.client))
       }.sorted { $0.nodeId < $1.nodeId })
+  }
+
+  /// Where a member serves clients, as a client dials it: this OM's bound address for itself,
+  /// else the address book's; nil for a member the address book lacks.
+  private func clientAddress(of peer: PeerID, local: PeerID, bound: HostAndPort) -> String? {
+    if peer == local { return "\(bound)" }
+    return service.node(withPeerID: peer).map { "\(OMAdminClient.dialable($0.clientAddress))" }
   }
 
   /// The node id of a Raft peer; a peer the configuration does not list (one that joined

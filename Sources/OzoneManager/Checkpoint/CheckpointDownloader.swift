@@ -1,9 +1,15 @@
 import Foundation
-import Raft
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import OMMetadata
+import Raft
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// The follower's side of `/v2/dbCheckpoint`: fetches the leader's checkpoint into a candidate
 /// directory beside the database and verifies it. Installing it (pause, swap, reopen) is the
@@ -11,9 +17,18 @@ import OMMetadata
 ///
 /// The SST files of the kept database are offered as held; the leader sends everything else,
 /// and the ones it skips are hard-linked from the kept database. Before writing a byte, the
-/// free space of the candidate's file system must cover the leader's estimate plus a margin.
-/// Any failure removes the candidate directory, leaving the kept database untouched.
+/// checkpoint must be newer than `newerThan` and the free space of the candidate's file system
+/// must cover the leader's estimate plus a margin. Any failure removes the candidate directory,
+/// leaving the kept database untouched; every failure is an `OMCheckpointError`.
 public struct CheckpointDownloader: Sendable {
+  /// What the download has reached, for logs, metrics and the status page.
+  public enum Progress: Sendable, Equatable {
+    /// The manifest arrived: `fetchBytes` will come over the network, `keptBytes` are linked.
+    case started(termIndex: TermIndex, fetchBytes: UInt64, keptBytes: UInt64, fileCount: Int)
+    /// File contents written so far.
+    case received(bytes: UInt64)
+  }
+
   /// Where to fetch from and where to put the result.
   public struct Configuration: Sendable {
     /// The leader's HTTP server (Ozone's `ozone.om.http-address`).
@@ -26,12 +41,25 @@ public struct CheckpointDownloader: Sendable {
     public var candidateDirectory: String
     /// The database whose SSTs are offered as held and linked from (nil: ask for everything).
     public var keptDatabase: String?
+    /// A checkpoint at or before this position is refused (`notNewer`) before anything is written.
+    public var newerThan: TermIndex?
     /// Free bytes required beyond the leader's estimate (RocksDB's own files, metadata).
-    public var spaceMarginBytes: UInt64 = 64 << 20
+    public var spaceMarginBytes: UInt64 = CheckpointDownloader.defaultSpaceMarginBytes
     /// A connection that receives nothing for this long is abandoned.
     public var idleTimeout: TimeAmount = .seconds(60)
     /// The free bytes of the file system holding a path; replaceable for tests.
     public var freeBytes: @Sendable (String) throws -> UInt64 = CheckpointDownloader.freeBytes(at:)
+    /// Asked when the answer starts, after every `leadershipCheckIntervalBytes` received and at
+    /// the end: false (leadership moved away from the OM sending) abandons the download with
+    /// `leaderChanged`. Nil: never asked.
+    public var leadershipCheck: (@Sendable () async -> Bool)?
+    /// Bytes written between two leadership checks (each costs a hop to the Raft loop).
+    public var leadershipCheckIntervalBytes: UInt64 = 1 << 20
+    /// Told of the manifest and of the bytes written as they grow.
+    public var progress: (@Sendable (Progress) -> Void)?
+    /// Sees (and may alter or fail) each received piece of a file before it is checked and
+    /// written: the seam fault tests use to corrupt a byte or fill the disk. Nil in production.
+    public var fileChunkHook: (@Sendable (_ fileName: String, _ chunk: inout [UInt8]) throws -> Void)?
 
     public init(leaderHost: String, leaderPort: Int, token: String?, candidateDirectory: String, keptDatabase: String?) {
       self.leaderHost = leaderHost
@@ -41,6 +69,10 @@ public struct CheckpointDownloader: Sendable {
       self.keptDatabase = keptDatabase
     }
   }
+
+  /// Room for what RocksDB writes when it opens the new database (a fresh WAL, MANIFEST,
+  /// OPTIONS and LOG), and for the metadata of the files written.
+  public static let defaultSpaceMarginBytes: UInt64 = 64 << 20
 
   public let configuration: Configuration
   private let group: any EventLoopGroup
@@ -52,14 +84,28 @@ public struct CheckpointDownloader: Sendable {
 
   /// Downloads and verifies; returns the manifest of the checkpoint now in the candidate directory.
   ///
-  /// - Throws: `OMCheckpointError` — `notLeader` (with `leaderAddress`), `forbidden`,
-  ///   `insufficientSpace`, `verificationFailed`, `unexpectedResponse`, ...
+  /// - Throws: `OMCheckpointError` — `notLeader` (with `leaderAddress`), `forbidden`, `busy`,
+  ///   `connectionLost`, `leaderChanged`, `notNewer`, `insufficientSpace`, `verificationFailed`,
+  ///   `keptFileUnusable`, `unexpectedResponse`, ...
   public func download() async throws -> OMCheckpointManifest {
     let candidate = configuration.candidateDirectory
-    try? FileManager.default.removeItem(atPath: candidate)
-    try FileManager.default.createDirectory(atPath: candidate, withIntermediateDirectories: true)
     do {
-      return try await fetch(excluding: try heldSSTs())
+      try? FileManager.default.removeItem(atPath: candidate)
+      do {
+        try FileManager.default.createDirectory(atPath: candidate, withIntermediateDirectories: true)
+      } catch {
+        throw CheckpointLocalWriteError.classify(error, doing: "create \(candidate)")
+      }
+      let held = try heldSSTs()
+      do {
+        return try await fetch(excluding: held)
+      } catch let error as OMCheckpointError {
+        throw error
+      } catch {
+        throw OMCheckpointError(
+          .connectionLost,
+          "the connection to \(configuration.leaderHost):\(configuration.leaderPort) failed before the checkpoint ended: \(error)")
+      }
     } catch {
       try? FileManager.default.removeItem(atPath: candidate)
       throw error
@@ -71,7 +117,7 @@ public struct CheckpointDownloader: Sendable {
   /// (the kept database may still be compacting) is simply not offered.
   private func heldSSTs() throws -> [OMCheckpointService.HeldFile] {
     guard let kept = configuration.keptDatabase else { return [] }
-    let names = try FileManager.default.contentsOfDirectory(atPath: kept).filter { $0.hasSuffix(".sst") }.sorted()
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: kept)) ?? []).filter { $0.hasSuffix(".sst") }.sorted()
     return names.compactMap { name in
       var sizeBytes: UInt64 = 0
       var crc: UInt32 = 0
@@ -115,26 +161,63 @@ public struct CheckpointDownloader: Sendable {
       var errorBody: [UInt8] = []
       var status: HTTPResponseStatus = .ok
       var responseHeaders = HTTPHeaders()
+      var reported = ProgressReport()
       for try await part in inbound {
         switch part {
         case .head(let response):
           status = response.status
           responseHeaders = response.headers
-          if status == .ok { writer = try prepareWriter(for: response) }
+          if status == .ok {
+            writer = try prepareWriter(for: response)
+            try await checkLeadership()
+          }
         case .body(var buffer):
           let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
           if writer != nil {
             try writer!.consume(bytes)
+            try await report(writer!, &reported)
           } else if errorBody.count < 4096 {
             errorBody += bytes.prefix(4096 - errorBody.count)
           }
         case .end:
           guard var writer else { throw Self.refusal(status, body: errorBody, headers: responseHeaders) }
+          try await checkLeadership()
           return try writer.finish()
         }
       }
-      throw OMCheckpointError(.unexpectedResponse, "the leader closed the connection before the checkpoint ended")
+      throw OMCheckpointError(.connectionLost, "the leader closed the connection before the checkpoint ended")
     }
+  }
+
+  /// What has been told to `progress` and when leadership was last checked.
+  private struct ProgressReport {
+    var started = false
+    var writtenBytes: UInt64 = 0
+    var checkedAtBytes: UInt64 = 0
+  }
+
+  private func report(_ writer: CheckpointCandidateWriter, _ reported: inout ProgressReport) async throws {
+    if !reported.started, let manifest = writer.manifest {
+      reported.started = true
+      configuration.progress?(
+        .started(
+          termIndex: TermIndex(term: manifest.term, index: manifest.index), fetchBytes: manifest.estimatedTransferBytes,
+          keptBytes: writer.linkedBytes, fileCount: manifest.files.count))
+    }
+    guard writer.writtenBytes > reported.writtenBytes else { return }
+    reported.writtenBytes = writer.writtenBytes
+    configuration.progress?(.received(bytes: writer.writtenBytes))
+    if writer.writtenBytes - reported.checkedAtBytes >= configuration.leadershipCheckIntervalBytes {
+      reported.checkedAtBytes = writer.writtenBytes
+      try await checkLeadership()
+    }
+  }
+
+  private func checkLeadership() async throws {
+    guard let check = configuration.leadershipCheck, !(await check()) else { return }
+    throw OMCheckpointError(
+      .leaderChanged,
+      "leadership moved away from \(configuration.leaderHost):\(configuration.leaderPort) while it sent its checkpoint")
   }
 
   /// Checks the response head and the free space; the candidate writer for a 200.
@@ -146,21 +229,32 @@ public struct CheckpointDownloader: Sendable {
     else {
       throw OMCheckpointError(.unexpectedResponse, "the leader's answer lacks the checkpoint's term#index or size estimate")
     }
+    if let newerThan = configuration.newerThan, termIndex.index <= newerThan.index {
+      throw OMCheckpointError(.notNewer, "the leader's checkpoint is at \(termIndex), this OM already has \(newerThan)")
+    }
     let required = estimate + configuration.spaceMarginBytes
-    let free = try configuration.freeBytes(configuration.candidateDirectory)
+    let free: UInt64
+    do {
+      free = try configuration.freeBytes(configuration.candidateDirectory)
+    } catch {
+      throw CheckpointLocalWriteError.classify(error, doing: "read the free space of \(configuration.candidateDirectory)")
+    }
     guard free >= required else {
       throw OMCheckpointError(
         .insufficientSpace,
-        "\(configuration.candidateDirectory) has \(free) bytes free; the checkpoint needs \(estimate) plus a margin of \(configuration.spaceMarginBytes)")
+        "not enough free space in \(configuration.candidateDirectory): \(free) bytes free, \(required) needed "
+          + "(\(estimate) to fetch + \(configuration.spaceMarginBytes) margin)")
     }
     return CheckpointCandidateWriter(
-      directory: configuration.candidateDirectory, keptDatabase: configuration.keptDatabase, expectedTermIndex: termIndex)
+      directory: configuration.candidateDirectory, keptDatabase: configuration.keptDatabase, expectedTermIndex: termIndex,
+      fileChunkHook: configuration.fileChunkHook)
   }
 
   private static func refusal(_ status: HTTPResponseStatus, body: [UInt8], headers: HTTPHeaders) -> OMCheckpointError {
     let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     switch status {
     case .forbidden: return OMCheckpointError(.forbidden, "the leader refused this OM: \(text)")
+    case .tooManyRequests: return OMCheckpointError(.busy, "the leader is busy: \(text)")
     case .serviceUnavailable:
       return OMCheckpointError(
         .notLeader, "the OM asked is not the leader: \(text)",
@@ -169,10 +263,14 @@ public struct CheckpointDownloader: Sendable {
     }
   }
 
-  /// The bytes available to this process on the file system holding `path`.
+  /// The bytes an unprivileged process may still write on the file system holding `path`
+  /// (statvfs: available blocks times the fragment size; the root reserve is not counted).
   public static func freeBytes(at path: String) throws -> UInt64 {
-    let attributes = try FileManager.default.attributesOfFileSystem(forPath: path)
-    return (attributes[.systemFreeSize] as? NSNumber)?.uint64Value ?? 0
+    var stats = statvfs()
+    guard statvfs(path, &stats) == 0 else {
+      throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+    }
+    return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
   }
 }
 

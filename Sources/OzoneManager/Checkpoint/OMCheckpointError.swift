@@ -16,12 +16,26 @@ public struct OMCheckpointError: Error, Sendable, CustomStringConvertible {
     case notLeader
     /// The leader refused this OM (403): the checkpoint token is missing or wrong.
     case forbidden
-    /// The leader answered something other than a checkpoint, or the connection broke.
+    /// The leader is already sending as many checkpoints as it allows (429).
+    case busy
+    /// The leader answered something other than a checkpoint.
     case unexpectedResponse
-    /// The candidate directory's file system has less free space than the transfer needs.
+    /// The connection could not be made, broke, or went idle before the checkpoint ended.
+    case connectionLost
+    /// Leadership moved away from the OM sending the checkpoint while it was sent.
+    case leaderChanged
+    /// The checkpoint is not newer than the database this OM already has.
+    case notNewer
+    /// The candidate directory's file system has less free space than the transfer needs, or
+    /// ran out of it while the checkpoint was written.
     case insufficientSpace
+    /// Writing the candidate directory failed for a reason other than space.
+    case localWriteFailed
     /// A file's size or CRC-32C differs from the manifest, or the term#index from the header.
     case verificationFailed
+    /// An SST the leader left out (the follower offered it) could not be linked from the kept
+    /// database or no longer matches: compaction may have replaced it. Fetching everything helps.
+    case keptFileUnusable
   }
 
   public let code: Code

@@ -198,10 +198,9 @@ public final class OMCheckpointService: Sendable {
   }
 
   /// A fresh directory name next to om.db: the same file system, so the checkpoint is hard links.
+  /// One left by a crash is removed when the OM next starts (`OMMetadataStore.openRecovering`).
   static func temporaryDirectory(beside databasePath: String) -> String {
-    let database = URL(fileURLWithPath: databasePath)
-    let parent = database.deletingLastPathComponent().path
-    return parent + "/" + database.lastPathComponent + ".checkpoint-" + UUID().uuidString
+    OMDatabaseFiles.checkpointPathPrefix(for: databasePath) + UUID().uuidString
   }
 
   private func response(for prepared: Prepared) -> OMHTTPResponse {

@@ -26,12 +26,15 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
   /// The membership as of the last applied entry; written to metaTable with every membership
   /// entry, so that a checkpoint carries the membership in force at its index.
   private let membership: Mutex<MembershipTracker>
+  /// Hears each membership an applied entry results in (on the apply thread: must not block).
+  private let onMembershipChange: @Sendable (Membership) -> Void
 
   /// - Parameter membership: the membership recorded in the database (see `recordedMembership`).
   init(
     stateMachine: OMStateMachine, retryCache: RetryCache, installer: OMCheckpointInstaller, membership: Membership,
-    limits: OMRequestLimits, logger: Logger
+    limits: OMRequestLimits, logger: Logger, onMembershipChange: @escaping @Sendable (Membership) -> Void = { _ in }
   ) {
+    self.onMembershipChange = onMembershipChange
     self.stateMachine = stateMachine
     self.retryCache = retryCache
     self.installer = installer
@@ -60,6 +63,7 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
         var part = OMBatchPart()
         part.meta = [TableChange(key: OMRaftMembershipRecord.key, value: OMRaftMembershipRecord.encode(current))]
         stateMachine.doubleBuffer.add(part, termIndex: position)
+        onMembershipChange(current)
         return []
       }
       guard entry.isApplicationEntry else {
@@ -80,9 +84,37 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
     return RaftCore.TermIndex(term: flushed.term, index: flushed.index)
   }
 
+  /// Ozone's `takeSnapshot`: the database is the snapshot, so this waits for the double buffer
+  /// to write everything applied, then flushes RocksDB's memtables to SST files (its batches
+  /// reach RocksDB without fsync, the Raft log being the write-ahead log), and reports the index
+  /// written before the flush: the log may then be purged behind it and a power cut loses nothing.
+  func takeSnapshot() throws -> RaftCore.TermIndex {
+    stateMachine.doubleBuffer.awaitFlush()
+    let snapshot = durablyAppliedIndex
+    try stateMachine.store.flushToDisk()
+    return snapshot
+  }
+
+  /// A Prepare applied: its index is flushed and the log is to be purged through it, once
+  /// RocksDB's memtables are on disk (as for a snapshot). A failed flush purges nothing.
+  func takePurgeRequest() -> RaftCore.TermIndex? {
+    guard let request = stateMachine.prepareState.takePurgeRequest() else { return nil }
+    do {
+      try stateMachine.store.flushToDisk()
+    } catch {
+      logger.error("not purging the Raft log through the prepare index \(request): flushing RocksDB failed: \(error)")
+      return nil
+    }
+    return RaftCore.TermIndex(term: request.term, index: request.index)
+  }
+
+  var prepareState: OMPrepareState { stateMachine.prepareState }
+
   func installSnapshotFromLeader(leader: PeerID, firstLogIndex: RaftCore.TermIndex) async throws -> InstalledCheckpoint {
     let installed = try await installer.install(from: leader, firstLogIndex: firstLogIndex.index)
     membership.withLock { $0 = MembershipTracker(installed.membership) }
+    // The leader's database says whether it was prepared at the installed index.
+    try stateMachine.prepareState.reload(from: store)
     return InstalledCheckpoint(
       position: RaftCore.TermIndex(term: installed.position.term, index: installed.position.index),
       membership: installed.membership)

@@ -1,5 +1,6 @@
 import O3Common
 import RaftCore
+import Synchronization
 
 /// One OM of the service as the configuration describes it.
 public struct OMNodeDetails: Sendable, Hashable {
@@ -9,16 +10,33 @@ public struct OMNodeDetails: Sendable, Hashable {
   public var clientAddress: HostAndPort
   public var raftAddress: HostAndPort
   public var httpAddress: HostAndPort
+
+  public init(nodeID: String, clientAddress: HostAndPort, raftAddress: HostAndPort, httpAddress: HostAndPort) {
+    self.nodeID = nodeID
+    self.peerID = OMServiceConfiguration.peerID(of: nodeID)
+    self.clientAddress = clientAddress
+    self.raftAddress = raftAddress
+    self.httpAddress = httpAddress
+  }
 }
 
 /// The OM service (Ozone's HA keys) and which of its nodes this process is.
 ///
 /// With `ozone.om.service.ids` unset there is one OM, node `om1`, at `ozone.om.address`: a
 /// one-replica Raft group, as Ozone 2.x runs a single OM.
+///
+/// The node list is an address book that grows while the OM runs: `reload(from:)` adds the
+/// nodes a re-read configuration lists (an OM added with `o3 om --bootstrap`), and `learn(_:)`
+/// one node. Every copy of a configuration shares that book, so the parts of a server that were
+/// handed a copy at start (NOT_LEADER hints, roles, checkpoint downloads) all see the new node.
+/// Raft's membership, not this list, says who is a member: a decommissioned node stays listed.
 public struct OMServiceConfiguration: Sendable {
   public var serviceID: String?
-  public var nodes: [OMNodeDetails]
   public var localNodeID: String
+  private let book: AddressBook
+
+  /// Every node known: the configured ones in configuration order, then those learned later.
+  public var nodes: [OMNodeDetails] { book.nodes }
 
   public var local: OMNodeDetails { nodes.first { $0.nodeID == localNodeID }! }
 
@@ -29,17 +47,16 @@ public struct OMServiceConfiguration: Sendable {
   public init(configuration: OzoneConfiguration, requireLocalNode: Bool = true) throws {
     guard let serviceIDs = configuration["ozone.om.service.ids"], !serviceIDs.isEmpty else {
       self.serviceID = nil
+      localNodeID = "om1"
       let client = try configuration.hostAndPort(
         OzoneConfigKeys.omAddress, defaultHost: "0.0.0.0", defaultPort: OzoneConfigKeys.omAddressDefaultPort)
       let raftPort = try configuration.integer("ozone.om.ratis.port", default: Self.defaultRaftPort)
       let http = try configuration.hostAndPort(
         "ozone.om.http-address", defaultHost: client.host, defaultPort: Self.defaultHTTPPort)
-      nodes = [
+      book = AddressBook([
         OMNodeDetails(
-          nodeID: "om1", peerID: Self.peerID(of: "om1"), clientAddress: client,
-          raftAddress: HostAndPort(host: client.host, port: raftPort), httpAddress: http)
-      ]
-      localNodeID = "om1"
+          nodeID: "om1", clientAddress: client, raftAddress: HostAndPort(host: client.host, port: raftPort), httpAddress: http)
+      ])
       return
     }
     let service = configuration.string(
@@ -51,7 +68,7 @@ public struct OMServiceConfiguration: Sendable {
     guard !nodeIDs.isEmpty else {
       throw ConfigurationError(key: "ozone.om.nodes.\(service)", message: "is not set; it lists the OM node ids of service \(service)")
     }
-    nodes = try nodeIDs.map { try Self.node($0, service: service, configuration: configuration) }
+    let nodes = try nodeIDs.map { try Self.node($0, service: service, configuration: configuration) }
     if let local = configuration["ozone.om.node.id"], !local.isEmpty {
       guard nodeIDs.contains(local) else {
         throw ConfigurationError(key: "ozone.om.node.id", message: "'\(local)' is not one of ozone.om.nodes.\(service) (\(nodeIDs.joined(separator: ",")))")
@@ -65,6 +82,7 @@ public struct OMServiceConfiguration: Sendable {
     if Set(nodes.map(\.peerID)).count != nodes.count {
       throw ConfigurationError(key: "ozone.om.nodes.\(service)", message: "two node ids hash to the same Raft peer id; rename one")
     }
+    book = AddressBook(nodes)
   }
 
   private static func node(_ id: String, service: String, configuration: OzoneConfiguration) throws -> OMNodeDetails {
@@ -77,8 +95,7 @@ public struct OMServiceConfiguration: Sendable {
     let http = try configuration.hostAndPort(
       "ozone.om.http-address.\(service).\(id)", defaultHost: client.host, defaultPort: defaultHTTPPort)
     return OMNodeDetails(
-      nodeID: id, peerID: peerID(of: id), clientAddress: client, raftAddress: HostAndPort(host: client.host, port: raftPort),
-      httpAddress: http)
+      nodeID: id, clientAddress: client, raftAddress: HostAndPort(host: client.host, port: raftPort), httpAddress: http)
   }
 
   /// FNV-1a of the node id: stable across processes and restarts, never 0.
@@ -92,4 +109,51 @@ public struct OMServiceConfiguration: Sendable {
   }
 
   public func node(withPeerID peer: PeerID) -> OMNodeDetails? { nodes.first { $0.peerID == peer } }
+
+  public func node(withID nodeID: String) -> OMNodeDetails? { nodes.first { $0.nodeID == nodeID } }
+
+  /// Adds the nodes `configuration` lists for this service (the configuration file as it is now:
+  /// Ozone re-reads ozone-site.xml when asked, so operators list a new OM in the files of the
+  /// running ones without restarting them) and updates the addresses of known ones. Nodes it no
+  /// longer lists stay known; this node's own entry never changes (its servers are bound).
+  ///
+  /// - Returns: the service exactly as `configuration` describes it.
+  /// - Throws: `ConfigurationError` when it is malformed or describes another service.
+  @discardableResult
+  public func reload(from configuration: OzoneConfiguration) throws -> OMServiceConfiguration {
+    var configuration = configuration
+    if let serviceID { configuration["ozone.om.internal.service.id"] = serviceID }
+    let reread = try OMServiceConfiguration(configuration: configuration, requireLocalNode: false)
+    guard reread.serviceID == serviceID else {
+      throw ConfigurationError(
+        key: "ozone.om.service.ids", message: "the configuration now names service \(reread.serviceID ?? "(none)"), not \(serviceID ?? "(none)")")
+    }
+    for node in reread.nodes { learn(node) }
+    return reread
+  }
+
+  /// Adds `node`, or updates its addresses; the local node is left as it is.
+  public func learn(_ node: OMNodeDetails) {
+    guard node.nodeID != localNodeID else { return }
+    book.record(node)
+  }
+
+  /// The node list behind every copy of one configuration.
+  private final class AddressBook: Sendable {
+    private let entries: Mutex<[OMNodeDetails]>
+
+    init(_ nodes: [OMNodeDetails]) { entries = Mutex(nodes) }
+
+    var nodes: [OMNodeDetails] { entries.withLock { $0 } }
+
+    func record(_ node: OMNodeDetails) {
+      entries.withLock { nodes in
+        if let index = nodes.firstIndex(where: { $0.nodeID == node.nodeID }) {
+          nodes[index] = node
+        } else {
+          nodes.append(node)
+        }
+      }
+    }
+  }
 }

@@ -14,6 +14,18 @@ import Synchronization
 ///
 /// What it cannot cover: a proposal that timed out and is still uncommitted when its retry
 /// arrives is proposed again.
+///
+/// Installing a leader's checkpoint leaves the cache as it is, as Ratis does (its retry cache
+/// lives in memory and is not part of a snapshot). That is consistent: every answer here was
+/// recorded by apply, apply sees only committed entries, the install is refused unless the
+/// checkpoint is newer than everything applied here, and a committed entry is in every later
+/// checkpoint; so each cached answer still describes a write the installed database holds.
+/// Clearing the cache instead would make a retry of such a write run a second time. The
+/// entries between the old position and the checkpoint were never applied here, so this replica
+/// has no answer for them: a retry of one is proposed again and answered by what it does now
+/// (Ozone has the same gap, and worse, its cache lives only on the leader that took the first
+/// attempt). A write admitted here as leader and still in flight keeps waiting for its
+/// proposal, which ends, applied or timed out, through `recordApplied` or `finishProposal`.
 final class RetryCache: Sendable {
   struct Key: Hashable, Sendable {
     var clientID: String

@@ -1,5 +1,6 @@
 import O3RPC
 import OMProto
+import Raft
 import Synchronization
 
 /// The Ozone Manager's metrics, served at `/prom` in Prometheus' text format.
@@ -26,6 +27,8 @@ public final class OMMetrics: Sendable {
     name: "o3_om_double_buffer_flush_transactions",
     help: "Transactions written to RocksDB per double-buffer flush (one WriteBatch each).",
     upperBounds: MetricHistogram.batchSizeBounds)
+  /// Checkpoints this OM installed from a leader, the one under way, and the failures by reason.
+  public let checkpointInstall = OMCheckpointInstallMetrics()
 
   /// The last index the double buffer reported flushed, to size the next batch.
   private let lastFlushedIndex: Atomic<UInt64>
@@ -80,6 +83,8 @@ public final class OMMetrics: Sendable {
     var status: OMNodeStatus?
     var blockedApplies: Int
     var rpc: RPCServerStatistics
+    var raftLog: RaftLogDiskUsage
+    var lastSnapshotIndex: UInt64
   }
 
   /// The whole `/prom` page.
@@ -93,9 +98,15 @@ public final class OMMetrics: Sendable {
     applyDuration.render(into: &writer)
     applyBatchEntries.render(into: &writer)
     flushBatchTransactions.render(into: &writer)
+    checkpointInstall.render(into: &writer)
     writer.gauge(
       "o3_om_double_buffer_blocked_applies", help: "Applies waiting because too many transactions are unflushed.",
       Double(sample.blockedApplies))
+    writer.gauge("o3_om_raft_log_bytes", help: "Bytes of the Raft log's segment files.", Double(sample.raftLog.bytes))
+    writer.gauge("o3_om_raft_log_segments", help: "Segment files of the Raft log.", Double(sample.raftLog.segments))
+    writer.gauge(
+      "o3_om_raft_last_snapshot_index", help: "The log index of the last snapshot; the log is purged behind it.",
+      Double(sample.lastSnapshotIndex))
     renderRPC(sample.rpc, into: &writer)
     return writer.text
   }

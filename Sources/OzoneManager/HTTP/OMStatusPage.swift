@@ -33,7 +33,8 @@ enum OMStatusPage {
         ["Client RPC", status.clientAddress],
         ["Raft RPC", status.raftAddress],
         ["HTTP", status.httpAddress],
-      ] + (status.transferTargetId.map { [["Transferring leadership to", $0]] } ?? []))
+      ] + (status.transferTargetId.map { [["Transferring leadership to", $0]] } ?? [])
+        + (status.checkpointInstall.map { [["Checkpoint install", $0.summary]] } ?? []))
     html += "<h2>Peers</h2>\n"
     html += table(
       headers: ["Node", "Client RPC", "Raft RPC", "Match index", "Lag", "Replication", "Active"],

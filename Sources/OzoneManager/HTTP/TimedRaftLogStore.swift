@@ -35,6 +35,7 @@ final class TimedRaftLogStore: RaftLogStore {
   func setHardState(_ state: HardState) throws { try base.setHardState(state) }
   func installSnapshot(_ metadata: SnapshotMetadata) throws { try base.installSnapshot(metadata) }
   func purge(through index: UInt64) throws { try base.purge(through: index) }
+  var diskUsage: RaftLogDiskUsage { base.diskUsage }
   func close() { base.close() }
 }
 

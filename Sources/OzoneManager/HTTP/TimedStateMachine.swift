@@ -22,6 +22,10 @@ final class TimedStateMachine: ReplicatedStateMachine {
 
   var durablyAppliedIndex: TermIndex { base.durablyAppliedIndex }
 
+  func takeSnapshot() throws -> TermIndex { try base.takeSnapshot() }
+
+  func takePurgeRequest() -> TermIndex? { base.takePurgeRequest() }
+
   func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     try await base.installSnapshotFromLeader(leader: leader, firstLogIndex: firstLogIndex)
   }

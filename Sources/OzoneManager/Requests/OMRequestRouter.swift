@@ -15,12 +15,26 @@ public enum OMRequestRouter {
     .listBuckets: ListBuckets.self, .lookupKey: LookupKey.self, .listKeys: ListKeys.self,
   ]
 
-  /// Whether the command changes the namespace (and so goes through the log).
-  public static func isWrite(_ cmdType: CommandType) -> Bool { writeHandlers[cmdType] != nil }
+  /// Prepare and CancelPrepare: logged like writes, applied by `PrepareRequests`, and the only
+  /// writes a prepared OM accepts.
+  private static let prepareCommands: Set<CommandType> = [.prepare, .cancelPrepare]
+
+  /// Answered by every OM itself, leader or not, without Raft (Ozone's PrepareStatus).
+  private static let localCommands: Set<CommandType> = [.prepareStatus]
+
+  /// Whether the command goes through the log: it changes the namespace, or prepares the OMs.
+  public static func isWrite(_ cmdType: CommandType) -> Bool {
+    writeHandlers[cmdType] != nil || prepareCommands.contains(cmdType)
+  }
+
+  static func isPrepareCommand(_ cmdType: CommandType) -> Bool { prepareCommands.contains(cmdType) }
+
+  /// Whether each OM answers the command itself (see `localCommands`).
+  public static func isLocal(_ cmdType: CommandType) -> Bool { localCommands.contains(cmdType) }
 
   /// Checks the envelope: a known command, a body that matches it, no fields we do not know.
   public static func checkEnvelope(_ request: OMRequest) throws(OMException) {
-    guard writeHandlers[request.cmdType] != nil || readHandlers[request.cmdType] != nil else {
+    guard isWrite(request.cmdType) || readHandlers[request.cmdType] != nil || isLocal(request.cmdType) else {
       throw OMException(.invalidRequest, "unknown command type \(request.cmdType.rawValue)")
     }
     guard let body = request.body else {
@@ -39,6 +53,7 @@ public enum OMRequestRouter {
   public static func preExecute(_ request: OMRequest, context: PreExecuteContext, limits: OMRequestLimits)
     throws(OMException) -> OMRequest
   {
+    if isPrepareCommand(request.cmdType) { return try PrepareRequests.preExecute(request) }
     guard let handler = writeHandlers[request.cmdType] else {
       throw OMException(.invalidRequest, "\(request.cmdType) is not a write")
     }
@@ -95,6 +110,9 @@ extension OMRequest.OneOf_Body {
     case .commitKeyRequest: .commitKey
     case .allocateBlockRequest: .allocateBlock
     case .deleteKeysRequest: .deleteKeys
+    case .prepareRequest: .prepare
+    case .prepareStatusRequest: .prepareStatus
+    case .cancelPrepareRequest: .cancelPrepare
     }
   }
 }

@@ -56,12 +56,18 @@ final class OMClientService: RPCServiceHandler {
       respond(.failure(request.cmdType, error), responder)
       return
     }
+    if OMRequestRouter.isLocal(request.cmdType) {
+      respond(PrepareRequests.status(stateMachine.prepareState), responder)
+      return
+    }
     let isWrite = OMRequestRouter.isWrite(request.cmdType)
     // A follower may answer a read the client allowed it to: the ReadIndex round with the
     // leader keeps it linearizable (thesis §6.4); writes and other reads need the leader.
     let followerMayServe = !isWrite && request.readConsistencyHint == .linearizableAllowFollower
     if !followerMayServe, let refusal = leaderRefusal(request.cmdType) {
       respond(refusal, responder)
+    } else if isWrite && stateMachine.prepareState.refusesBeforeLogging(request.cmdType) {
+      respond(stateMachine.prepareState.refusal(request.cmdType), responder)
     } else if isWrite {
       submitWrite(request, responder: responder)
     } else {
@@ -109,6 +115,8 @@ final class OMClientService: RPCServiceHandler {
       return
     }
     let cmdType = request.cmdType
+    // Ozone's prepare gate: writes proposed from now on are refused before they reach the log.
+    if cmdType == .prepare { stateMachine.prepareState.enableGate() }
     raft.propose(bytes) { [self] result in
       switch result {
       case .success(let replyBytes):
@@ -116,6 +124,7 @@ final class OMClientService: RPCServiceHandler {
           ?? .failure(cmdType, OMException(.internalError, "the state machine's answer does not decode"))
         respond(response, responder)
       case .failure(let error):
+        if cmdType == .prepare { stateMachine.prepareState.abandonGate() }
         let refusal = self.response(for: error, cmdType)
         if cacheable { retryCache.finishProposal(key, failedWith: refusal) }
         respond(refusal, responder)

@@ -34,6 +34,15 @@ public final class OzoneManagerServer: Sendable {
     public var httpLimits = OMHTTPServer.Limits()
     /// `ozone.om.checkpoint.token`: OMs of the service send it to fetch a checkpoint.
     public var checkpointToken: String?
+    /// Applied last to every checkpoint download this OM makes as a follower; fault tests plant
+    /// their free-space probe, write hook or wrong token here. Production leaves it alone.
+    public var adjustCheckpointDownload: @Sendable (inout CheckpointDownloader.Configuration) -> Void = { _ in }
+    /// Joins a running group (`o3 om --bootstrap`, or storage with `OMJoinMarker`): an empty
+    /// Raft log starts with no members, so this OM never campaigns and waits to be added.
+    public var joinsExistingGroup = false
+    /// Re-reads the configuration (the file as it is now, with the command line's overrides), to
+    /// learn OMs added to the service while this one runs. Defaults to the configuration given.
+    public var reloadConfiguration: @Sendable () throws -> OzoneConfiguration
 
     /// The client address this OM listens on.
     public var address: HostAndPort { service.local.clientAddress }
@@ -41,6 +50,7 @@ public final class OzoneManagerServer: Sendable {
     public init(configuration: OzoneConfiguration) throws {
       storage = try OMStorage(configuration: configuration)
       service = try OMServiceConfiguration(configuration: configuration)
+      reloadConfiguration = { configuration }
       httpAddress = service.local.httpAddress
       checkpointToken = configuration[OMCheckpointService.tokenConfigurationKey]
       if configuration[Self.nodeKey("ozone.om.http-address", service)] == nil && service.local.clientAddress.port == 0 {
@@ -79,7 +89,8 @@ public final class OzoneManagerServer: Sendable {
 
     /// Ozone's Raft keys: the minimum election timeout (`ozone.om.ratis.minimum.timeout`, 5 s)
     /// is ten ticks; `ozone.om.ha.raft.server.read.option` / `...read.leader.lease.enabled`
-    /// choose lease reads; `ozone.om.ratis.log.purge.gap` keeps entries behind the applied index.
+    /// choose lease reads; a snapshot every `ozone.om.ratis.snapshot.auto.trigger.threshold`
+    /// entries, and `ozone.om.ratis.log.purge.gap` entries kept behind it (`RaftLogRetention`).
     private static func raftConfiguration(_ configuration: OzoneConfiguration, peer: PeerID) throws -> RaftServerConfiguration {
       var core = RaftConfiguration(id: peer)
       let electionMilliseconds = try configuration.milliseconds("ozone.om.ratis.minimum.timeout", default: 5_000)
@@ -91,7 +102,14 @@ public final class OzoneManagerServer: Sendable {
       core.readMode = lease ? .leaseBased : .readIndex
       var raft = RaftServerConfiguration(raft: core)
       raft.tickMilliseconds = Int(electionMilliseconds) / core.electionTimeoutTicks
-      raft.purgeGap = UInt64(try configuration.integer("ozone.om.ratis.log.purge.gap", default: 1_000_000))
+      let purgeGap = try configuration.integer("ozone.om.ratis.log.purge.gap", default: 1_000_000)
+      guard purgeGap >= 0 else { throw ConfigurationError(key: "ozone.om.ratis.log.purge.gap", message: "must not be negative") }
+      raft.purgeGap = UInt64(purgeGap)
+      let threshold = try configuration.integer("ozone.om.ratis.snapshot.auto.trigger.threshold", default: 400_000)
+      guard threshold > 0 else {
+        throw ConfigurationError(key: "ozone.om.ratis.snapshot.auto.trigger.threshold", message: "must be at least 1")
+      }
+      raft.snapshotAutoTriggerThreshold = UInt64(threshold)
       raft.requestTimeoutMilliseconds = Int(
         try configuration.milliseconds("ozone.om.ratis.server.request.timeout", default: 3_000))
       return raft
@@ -151,7 +169,8 @@ public final class OzoneManagerServer: Sendable {
     onFatalError: @escaping @Sendable (Error) -> Void = OzoneManagerServer.exitOnFatalError
   ) async throws -> OzoneManagerServer {
     try settings.storage.requireInitialized()
-    let store = try OMMetadataStore.open(path: settings.storage.databasePath)
+    let (store, recovered) = try OMMetadataStore.openRecovering(path: settings.storage.databasePath)
+    for action in recovered { logger.warning("recovering om.db after an interrupted checkpoint install: \(action)") }
     let flushed = try store.transactionInfo()
     let metrics = OMMetrics(flushedIndex: flushed.index)
     // Under Raft the log is the write-ahead log: RocksDB batches need no fsync.
@@ -163,24 +182,39 @@ public final class OzoneManagerServer: Sendable {
       let retryCache = RetryCache(expirySeconds: settings.retryCacheExpirySeconds)
       let installer = OMCheckpointInstaller(
         service: settings.service, token: settings.checkpointToken, store: store, doubleBuffer: doubleBuffer, group: group,
-        logger: logger, onFatalError: onFatalError)
+        logger: logger, metrics: metrics.checkpointInstall, adjustDownload: settings.adjustCheckpointDownload,
+        onFatalError: onFatalError)
       let membership = try OMRaftStateMachine.recordedMembership(
         in: store, configured: Membership(voters: settings.service.nodes.map(\.peerID)))
       let stateMachine = OMRaftStateMachine(
-        stateMachine: OMStateMachine(store: store, doubleBuffer: doubleBuffer), retryCache: retryCache,
-        installer: installer, membership: membership, limits: settings.requestLimits, logger: logger)
+        stateMachine: OMStateMachine(
+          store: store, doubleBuffer: doubleBuffer,
+          prepareState: try OMPrepareState.restore(from: store, storage: settings.storage, logger: logger)),
+        retryCache: retryCache,
+        installer: installer, membership: membership, limits: settings.requestLimits, logger: logger
+      ) { [service = settings.service, reload = settings.reloadConfiguration] in
+        OMMembershipService.learnUnknownMembers($0, service: service, reloadConfiguration: reload, logger: logger)
+      }
       let (raft, raftPort) = try await startRaft(
         settings, stateMachine: TimedStateMachine(stateMachine, metrics: metrics), metrics: metrics, group: group,
         logger: logger, onFatalError: onFatalError)
+      installer.setLeaderLookup { await raft.status()?.core.leader }
       let reporter = OMStatusReporter(
-        raft: raft, service: settings.service, doubleBuffer: doubleBuffer, httpAddress: settings.httpAddress)
+        raft: raft, service: settings.service, doubleBuffer: doubleBuffer, httpAddress: settings.httpAddress,
+        checkpointInstall: { [checkpointInstall = metrics.checkpointInstall] in checkpointInstall.current })
       let service = OMClientService(
         raft: raft, service: settings.service, stateMachine: stateMachine, retryCache: retryCache,
         limits: settings.requestLimits, clock: clock, metrics: metrics)
       let servers: (rpc: RPCServer, http: OMHTTPServer)
       do {
         servers = try await startServers(
-          settings, router: router(service, OMAdminService(reporter: reporter, transferTimeout: transferTimeout(settings))),
+          settings,
+          router: router(
+            service,
+            OMAdminService(
+              reporter: reporter, transferTimeout: transferTimeout(settings), reloadConfiguration: settings.reloadConfiguration,
+              heartbeatInterval: .milliseconds(settings.raft.tickMilliseconds * settings.raft.raft.heartbeatIntervalTicks),
+              logger: logger)),
           reporter: reporter, metrics: metrics, store: store, doubleBuffer: doubleBuffer, raft: raft, group: group)
       } catch {
         await raft.shutdown()
@@ -229,7 +263,8 @@ public final class OzoneManagerServer: Sendable {
     do {
       raft = try await RaftServer.start(
         configuration: settings.raft, log: TimedRaftLogStore(log, metrics: metrics),
-        initialMembership: Membership(voters: settings.service.nodes.map(\.peerID).sorted(), learners: []),
+        initialMembership: settings.joinsExistingGroup || OMJoinMarker.isPresent(settings.storage)
+          ? nil : Membership(voters: settings.service.nodes.map(\.peerID).sorted(), learners: []),
         stateMachine: stateMachine, transport: transport, logger: logger, onFatalError: onFatalError)
     } catch {
       throw ConfigurationError(key: raftKey, message: "\(error)")
@@ -274,7 +309,8 @@ public final class OzoneManagerServer: Sendable {
       },
       "/prom": { _ in
         let sample = OMMetrics.Sample(
-          status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics)
+          status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
+          raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index)
         return OMHTTPResponse(contentType: PrometheusTextWriter.contentType, body: metrics.render(sample))
       },
     ]

@@ -3,17 +3,18 @@ import Logging
 import RaftCore
 
 /// The thread that feeds committed entries to the state machine in log order, completes
-/// proposals with the responses, runs reads whose index has been applied, and purges the log
-/// behind the state machine's durably applied index.
+/// proposals with the responses, runs reads whose index has been applied, takes a snapshot
+/// every `RaftLogRetention.snapshotAutoTriggerThreshold` entries and purges the log behind it.
 final class ApplyLoop: @unchecked Sendable {
   // @unchecked: `queue` and `stopping` are guarded by `condition`; the other mutable fields are
-  // touched only on the apply thread, except `appliedSnapshot`, read through `appliedPosition`
-  // under the same lock.
+  // touched only on the apply thread, except `appliedSnapshot` and `lastSnapshotShared`, read
+  // through `appliedPosition` and `lastSnapshot` under the same lock.
   private let condition = NSCondition()
   private var queue: [Work] = []
   private var stopping = false
   private var running = false
   private var appliedSnapshot = TermIndex.zero
+  private var lastSnapshotShared = TermIndex.zero
   private var leaderTermSnapshot: (leader: PeerID?, term: UInt64, isLocal: Bool) = (nil, 0, false)
 
   private enum Work {
@@ -28,23 +29,31 @@ final class ApplyLoop: @unchecked Sendable {
   private let stateMachine: any ReplicatedStateMachine
   private let pending: PendingRequests
   private let log: any RaftLogStore
-  private let purgeGap: UInt64
+  private let retention: RaftLogRetention
   private let logger: Logger
   private let onFatalError: @Sendable (Error) -> Void
   private var applied: TermIndex
+  /// The last snapshot: what the state machine promised durable and the log is purged behind.
+  private var lastSnapshot: TermIndex
+  /// Where the last automatic snapshot was tried (a failed one waits a threshold too).
+  private var lastSnapshotAttemptIndex: UInt64
 
   init(
-    stateMachine: any ReplicatedStateMachine, pending: PendingRequests, log: any RaftLogStore, purgeGap: UInt64,
-    logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
+    stateMachine: any ReplicatedStateMachine, pending: PendingRequests, log: any RaftLogStore,
+    retention: RaftLogRetention, logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
   ) {
     self.stateMachine = stateMachine
     self.pending = pending
     self.log = log
-    self.purgeGap = purgeGap
+    self.retention = retention
     self.logger = logger
     self.onFatalError = onFatalError
     self.applied = stateMachine.durablyAppliedIndex
     self.appliedSnapshot = applied
+    // What the state machine restarts from is durable: it counts as the first snapshot.
+    self.lastSnapshot = applied
+    self.lastSnapshotShared = applied
+    self.lastSnapshotAttemptIndex = applied.index
   }
 
   func start() {
@@ -87,6 +96,9 @@ final class ApplyLoop: @unchecked Sendable {
   /// before it took over).
   var appliedPosition: TermIndex { condition.withLock { appliedSnapshot } }
 
+  /// The position of the last snapshot (automatic, requested, or an installed checkpoint).
+  var lastSnapshotPosition: TermIndex { condition.withLock { lastSnapshotShared } }
+
   var isLeaderReady: Bool {
     condition.withLock { leaderTermSnapshot.isLocal && appliedSnapshot.term == leaderTermSnapshot.term }
   }
@@ -125,7 +137,10 @@ final class ApplyLoop: @unchecked Sendable {
       condition.withLock { leaderTermSnapshot = (leader, term, isLocal) }
       stateMachine.leaderChanged(to: leader, term: term)
     case .snapshotInstalled(let position):
-      if position.index > applied.index { setApplied(position) }
+      if position.index > applied.index {
+        setApplied(position)
+        recordSnapshot(position)
+      }
     case .install(let leader, let firstLogIndex, let completion):
       completion(runInstall(leader: leader, firstLogIndex: firstLogIndex))
     case .failed(let error):
@@ -149,11 +164,12 @@ final class ApplyLoop: @unchecked Sendable {
       return
     }
     precondition(responses.count == committed.count, "the state machine must answer every entry")
+    if let requested = stateMachine.takePurgeRequest() { purgeAtOnce(through: requested) }
     for (entry, response) in zip(committed, responses) {
       pending.applied(entry.termIndex, response: response)
     }
     setApplied(last.termIndex)
-    purgeIfDue()
+    snapshotIfDue()
   }
 
   private func setApplied(_ position: TermIndex) {
@@ -168,13 +184,52 @@ final class ApplyLoop: @unchecked Sendable {
     }
   }
 
-  private func purgeIfDue() {
-    let durable = stateMachine.durablyAppliedIndex.index
-    guard durable > purgeGap, durable - purgeGap >= log.firstIndex else { return }
+  /// Takes an automatic snapshot when `RaftLogRetention` says one is due, then purges the log
+  /// through the snapshot minus the purge gap.
+  private func snapshotIfDue() {
+    guard retention.isSnapshotDue(appliedIndex: applied.index, lastSnapshotIndex: lastSnapshotAttemptIndex) else {
+      return
+    }
+    lastSnapshotAttemptIndex = applied.index
+    let snapshot: TermIndex
     do {
-      try log.purge(through: durable - purgeGap)
+      snapshot = try stateMachine.takeSnapshot()
     } catch {
-      logger.error("purging the Raft log through \(durable - purgeGap) failed: \(error)")
+      logger.error("taking a snapshot at \(applied) failed; the Raft log keeps its entries until the next one: \(error)")
+      return
+    }
+    guard snapshot.index > lastSnapshot.index else { return }
+    let purgeIndex = retention.purgeIndex(snapshotIndex: snapshot.index, firstLogIndex: log.firstIndex)
+    logger.info(
+      "took a snapshot",
+      metadata: [
+        "snapshot": "\(snapshot)", "purgeThrough": "\(purgeIndex.map { "\($0)" } ?? "nothing")",
+        "logFirstIndex": "\(log.firstIndex)", "logLastIndex": "\(log.lastIndex)",
+      ])
+    if let purgeIndex { purge(through: purgeIndex) }
+    recordSnapshot(snapshot)
+  }
+
+  /// The state machine made `position` durable while applying and asked for the log to be
+  /// purged through it with no gap (Ozone's Prepare).
+  private func purgeAtOnce(through position: TermIndex) {
+    logger.info("purging the Raft log through a snapshot the state machine requested", metadata: ["snapshot": "\(position)"])
+    if position.index >= log.firstIndex { purge(through: position.index) }
+    if position.index > lastSnapshot.index { recordSnapshot(position) }
+  }
+
+  /// Readers of `lastSnapshotPosition` see a snapshot once the purge behind it is done.
+  private func recordSnapshot(_ position: TermIndex) {
+    lastSnapshot = position
+    lastSnapshotAttemptIndex = max(lastSnapshotAttemptIndex, position.index)
+    condition.withLock { lastSnapshotShared = position }
+  }
+
+  private func purge(through index: UInt64) {
+    do {
+      try log.purge(through: index)
+    } catch {
+      logger.error("purging the Raft log through \(index) failed: \(error)")
     }
   }
 
@@ -193,7 +248,10 @@ final class ApplyLoop: @unchecked Sendable {
       }
     }
     let installed = result.wait()
-    if let installed, installed.position.index > applied.index { setApplied(installed.position) }
+    if let installed, installed.position.index > applied.index {
+      setApplied(installed.position)
+      recordSnapshot(installed.position)
+    }
     return installed
   }
 }

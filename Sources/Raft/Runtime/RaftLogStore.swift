@@ -15,6 +15,8 @@ public protocol RaftLogStore: RaftStorage, AnyObject, Sendable {
   func installSnapshot(_ metadata: SnapshotMetadata) throws
   /// Deletes whole segments up to `index` (at most the durably applied index).
   func purge(through index: UInt64) throws
+  /// The bytes and segment files the log occupies.
+  var diskUsage: RaftLogDiskUsage { get }
   /// Releases files and locks; called once the runtime has stopped using the log.
   func close()
 }

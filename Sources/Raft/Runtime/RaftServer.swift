@@ -38,7 +38,7 @@ public final class RaftServer: Sendable {
     if node.membership.voters == [raft.id] { node.campaign() }
     let pending = PendingRequests()
     let applier = ApplyLoop(
-      stateMachine: stateMachine, pending: pending, log: log, purgeGap: configuration.purgeGap, logger: logger,
+      stateMachine: stateMachine, pending: pending, log: log, retention: configuration.retention, logger: logger,
       onFatalError: onFatalError)
     let statistics = RaftStatisticsBox()
     let loop = RaftLoop(
@@ -132,8 +132,17 @@ public final class RaftServer: Sendable {
       if !loop.enqueue(.status({ continuation.resume(returning: $0) })) { continuation.resume(returning: nil) }
     }
     guard let core else { return nil }
-    return RaftServerStatus(core: core, applied: applier.appliedPosition, isLeaderReady: applier.isLeaderReady)
+    return RaftServerStatus(
+      core: core, applied: applier.appliedPosition, isLeaderReady: applier.isLeaderReady,
+      lastSnapshot: applier.lastSnapshotPosition)
   }
+
+  /// The last snapshot the log was purged behind (see `RaftLogRetention`): automatic, requested
+  /// by the state machine, or an installed checkpoint; at start, what the state machine held.
+  public var lastSnapshot: TermIndex { applier.lastSnapshotPosition }
+
+  /// The bytes and segment files of the Raft log on disk.
+  public var logDiskUsage: RaftLogDiskUsage { log.diskUsage }
 
   /// Whether this peer leads and has applied an entry of its own term.
   public var isLeaderReady: Bool { applier.isLeaderReady }
@@ -161,6 +170,8 @@ public struct RaftServerStatus: Sendable {
   public var core: RaftStatus
   public var applied: TermIndex
   public var isLeaderReady: Bool
+  /// The last snapshot the log was purged behind.
+  public var lastSnapshot: TermIndex
 }
 
 /// Election jitter from the system generator (the simulator injects a seeded one instead).

@@ -8,13 +8,22 @@ public struct RaftServerConfiguration: Sendable {
   /// (`ozone.om.ratis.minimum.timeout`); with the core's default of 10 election ticks that is
   /// a 500 ms tick. Tests use shorter ticks.
   public var tickMilliseconds: Int = 500
-  /// Entries kept behind the state machine's durably applied index when purging
-  /// (`ozone.om.ratis.log.purge.gap`, Ozone's default 1,000,000).
+  /// Entries kept behind the last snapshot when purging (`ozone.om.ratis.log.purge.gap`,
+  /// Ozone's default 1,000,000); see `RaftLogRetention`.
   public var purgeGap: UInt64 = 1_000_000
+  /// Applied entries between two automatic snapshots
+  /// (`ozone.om.ratis.snapshot.auto.trigger.threshold`, Ozone's default 400,000); see
+  /// `RaftLogRetention`.
+  public var snapshotAutoTriggerThreshold: UInt64 = 400_000
   /// How long a read or proposal may wait before failing with `.timeout`.
   public var requestTimeoutMilliseconds: Int = 30_000
 
   public init(raft: RaftConfiguration) {
     self.raft = raft
+  }
+
+  /// The snapshot and purge policy these settings describe.
+  public var retention: RaftLogRetention {
+    RaftLogRetention(snapshotAutoTriggerThreshold: snapshotAutoTriggerThreshold, purgeGap: purgeGap)
   }
 }

@@ -21,16 +21,30 @@ public struct CommittedEntry: Sendable {
 /// The application Raft replicates (the Ozone Manager, or a test's key-value store).
 ///
 /// Every method except `installSnapshotFromLeader` and `query` is called on the runtime's one
-/// apply thread, in log order.
+/// apply thread, in log order. Decorators must forward every method: none has a default.
 public protocol ReplicatedStateMachine: AnyObject, Sendable {
   /// Applies a batch of committed entries in log order and returns one response per entry
   /// (empty for entries that are not application entries). Deterministic: no clock, no I/O
   /// beyond the state machine's own storage. A thrown error is fatal to the replica.
   func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]]
 
-  /// The last entry whose effects are durable in the state machine's own storage; the log may
-  /// be purged up to it (minus the purge gap) and a restart resumes after it.
+  /// The last entry whose effects are durable in the state machine's own storage; a restart
+  /// resumes after it.
   var durablyAppliedIndex: TermIndex { get }
+
+  /// Makes everything applied so far durable and returns the position the state machine now
+  /// holds (at most the last applied entry). Called on the apply thread every
+  /// `snapshotAutoTriggerThreshold` applied entries; the log is then purged behind the returned
+  /// position minus the purge gap (see `RaftLogRetention`). A thrown error skips this snapshot
+  /// (the log keeps its entries) and the next is tried a threshold later. A state machine that
+  /// keeps nothing durable returns `.zero`, and its log is never purged.
+  func takeSnapshot() throws -> TermIndex
+
+  /// A position the state machine made durable while applying the last batch and wants the log
+  /// purged through at once, keeping no gap (Ozone's Prepare: afterwards the log holds nothing
+  /// the state machine's storage lacks); nil for none. Asked on the apply thread after every
+  /// applied batch, before its responses are delivered; each request is returned once.
+  func takePurgeRequest() -> TermIndex?
 
   /// Fetches a checkpoint from `leader` and installs it, at or after `firstLogIndex - 1` (the
   /// leader's compaction point); returns where it stands and the membership in force there

@@ -1,6 +1,7 @@
 import Foundation
 import OMMetadata
 import OzoneManager
+import Synchronization
 import Testing
 
 /// The follower's downloader against the real endpoint over a real OM database.
@@ -90,5 +91,98 @@ struct CheckpointDownloaderTests {
     #expect(notLeader?.code == .notLeader)
     #expect(notLeader?.leaderAddress == "om3.example:9874")
     #expect(forbidden?.code == .forbidden)
+  }
+
+  @Test func progressTellsTheManifestThenTheBytesWritten() async throws {
+    let fixture = try CheckpointFixture(volumes: 20)
+    let port = try await fixture.start()
+    let events = Mutex<[CheckpointDownloader.Progress]>([])
+    var settings = configuration(fixture, port: port, name: "candidate")
+    settings.progress = { progress in events.withLock { $0.append(progress) } }
+    let manifest = try await CheckpointDownloader(configuration: settings).download()
+    await fixture.stop()
+    let seen = events.withLock { $0 }
+    #expect(
+      seen.first
+        == .started(
+          termIndex: TermIndex(term: 3, index: 20), fetchBytes: manifest.estimatedTransferBytes, keptBytes: 0,
+          fileCount: manifest.files.count))
+    let received = seen.compactMap { event -> UInt64? in
+      if case .received(let bytes) = event { return bytes }
+      return nil
+    }
+    #expect(received.count > 1, "a 300 KB checkpoint arrives in several pieces")
+    #expect(received == received.sorted())
+    #expect(received.last == manifest.estimatedTransferBytes)
+  }
+
+  @Test func aConnectionCutHalfwayIsAConnectionFailureAndLeavesNoCandidate() async throws {
+    let fixture = try CheckpointFixture(volumes: 20)
+    let port = try await fixture.start()
+    let proxy = TCPProxy(targetPort: port)
+    let proxyPort = try await proxy.start()
+    proxy.cutNextResponse(afterBytes: 100_000)
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: configuration(fixture, port: proxyPort, name: "candidate")).download()
+    }
+    await proxy.stop()
+    await fixture.stop()
+    #expect(failure?.code == .connectionLost)
+    #expect(proxy.cutCount == 1)
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/candidate"))
+  }
+
+  @Test func aDiskFillingUpWhileWritingIsASpaceFailureAndLeavesNoCandidate() async throws {
+    let fixture = try CheckpointFixture(volumes: 5)
+    let port = try await fixture.start()
+    var settings = configuration(fixture, port: port, name: "candidate")
+    settings.fileChunkHook = { _, _ in throw POSIXError(.ENOSPC) }
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: settings).download()
+    }
+    await fixture.stop()
+    #expect(failure?.code == .insufficientSpace)
+    #expect(failure?.message.hasPrefix("the disk filled up: cannot write ") == true)
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/candidate"))
+  }
+
+  @Test func leadershipMovingAwayAbandonsTheDownload() async throws {
+    let fixture = try CheckpointFixture(volumes: 5)
+    let port = try await fixture.start()
+    var settings = configuration(fixture, port: port, name: "candidate")
+    settings.leadershipCheck = { false }
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: settings).download()
+    }
+    await fixture.stop()
+    #expect(failure?.code == .leaderChanged)
+    #expect(!FileManager.default.fileExists(atPath: fixture.directory.path + "/candidate"))
+  }
+
+  /// The leader sends at most `maxConcurrentTransfers` checkpoints at once; one more asks again later.
+  @Test func aLeaderAlreadySendingItsLimitAnswersBusy() async throws {
+    let fixture = try CheckpointFixture(volumes: 5)
+    let port = try await fixture.start(maxConcurrentTransfers: 1)
+    let gate = TransferGate()
+    var held = configuration(fixture, port: port, name: "held")
+    held.leadershipCheck = {
+      await gate.pass()
+      return true
+    }
+    let first = Task { [held] in try await CheckpointDownloader(configuration: held).download() }
+    let deadline = Date().addingTimeInterval(60)
+    while !(await gate.isHolding) {
+      guard Date() < deadline else { throw OMProcessTimeout(what: "the first transfer to start") }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    let failure = await #expect(throws: OMCheckpointError.self) {
+      try await CheckpointDownloader(configuration: configuration(fixture, port: port, name: "second")).download()
+    }
+    await gate.open()
+    let manifest = try await first.value
+    await fixture.stop()
+    #expect(failure?.code == .busy)
+    #expect(OMCheckpointInstallMetrics.FailureReason.of(failure!) == .refused)
+    #expect(TermIndex(term: manifest.term, index: manifest.index) == TermIndex(term: 3, index: 5))
   }
 }

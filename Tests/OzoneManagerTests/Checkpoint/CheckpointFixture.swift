@@ -59,8 +59,12 @@ final class CheckpointFixture {
   }
 
   /// Starts the HTTP server with the checkpoint route; returns its port.
-  func start(token: String? = nil, leadership: OMCheckpointService.Leadership = .leader) async throws -> Int {
-    let service = OMCheckpointService(source: source, token: token) { leadership }
+  func start(
+    token: String? = nil, leadership: OMCheckpointService.Leadership = .leader, maxConcurrentTransfers: Int = 2
+  ) async throws -> Int {
+    let service = OMCheckpointService(source: source, token: token, maxConcurrentTransfers: maxConcurrentTransfers) {
+      leadership
+    }
     let server = try await OMHTTPServer.start(
       host: "127.0.0.1", port: 0, routes: [OMCheckpointService.path: service.route],
       routesAcceptingPost: [OMCheckpointService.path])

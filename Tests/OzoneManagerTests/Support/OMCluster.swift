@@ -8,6 +8,7 @@ import OMMetadata
 import OMProto
 import OzoneManager
 import SwiftProtobuf
+import Synchronization
 
 /// Three real OMs in one process, service `omservice`, with every Raft link running through a
 /// `TCPProxy` so that a test can partition a node away.
@@ -25,7 +26,14 @@ final class OMCluster: @unchecked Sendable {
   /// proxies[from][to]: the link `from` uses to reach `to`'s Raft port.
   private var proxies: [String: [String: TCPProxy]] = [:]
   private var proxyPorts: [String: Int] = [:]
+  /// httpProxies[from][to]: the link `from` uses to reach `to`'s HTTP port (checkpoint
+  /// downloads), when the cluster was started with `httpProxies`.
+  private var httpProxies: [String: [String: TCPProxy]] = [:]
   let fatalErrors = FatalErrorRecorder()
+  /// Applied to a node's checkpoint downloads when it next starts (fault tests).
+  var checkpointDownloadAdjustments: [String: @Sendable (inout CheckpointDownloader.Configuration) -> Void] = [:]
+  /// Records a node's log lines at info and above from its next start.
+  var logRecorders: [String: LogRecorder] = [:]
 
   /// - Parameters:
   ///   - configuration: extra keys for every node, e.g. `ozone.om.ratis.segment.size` and
@@ -33,19 +41,28 @@ final class OMCluster: @unchecked Sendable {
   ///   - fixedHTTPPorts: give each node a known HTTP port (a follower fetches checkpoints from
   ///     the leader's configured HTTP address); otherwise each binds port 0, and fewer ports are
   ///     reserved ahead (each reservation is a small race with other tests).
-  static func start(configuration: [String: String] = [:], fixedHTTPPorts: Bool = false) async throws -> OMCluster {
+  ///   - httpProxies: route each node's HTTP requests to its peers (checkpoint downloads)
+  ///     through a `TCPProxy` too, so that a test can cut a transfer; implies fixed HTTP ports.
+  static func start(
+    configuration: [String: String] = [:], fixedHTTPPorts: Bool = false, httpProxies: Bool = false
+  ) async throws -> OMCluster {
     let cluster = OMCluster()
     cluster.extraConfiguration = configuration
     for node in nodeIDs {
       cluster.clientPorts[node] = try freePort()
       cluster.raftPorts[node] = try freePort()
-      if fixedHTTPPorts { cluster.httpPorts[node] = try freePort() }
+      if fixedHTTPPorts || httpProxies { cluster.httpPorts[node] = try freePort() }
     }
     for from in nodeIDs {
       for to in nodeIDs where to != from {
         let proxy = TCPProxy(targetPort: cluster.raftPorts[to]!)
         cluster.proxyPorts["\(from)->\(to)"] = try await proxy.start()
         cluster.proxies[from, default: [:]][to] = proxy
+        if httpProxies {
+          let httpProxy = TCPProxy(targetPort: cluster.httpPorts[to]!)
+          cluster.proxyPorts["\(from)->\(to) http"] = try await httpProxy.start()
+          cluster.httpProxies[from, default: [:]][to] = httpProxy
+        }
       }
     }
     for node in nodeIDs { try await cluster.start(node, initialize: true) }
@@ -61,7 +78,8 @@ final class OMCluster: @unchecked Sendable {
     ]
     for peer in Self.nodeIDs {
       values["ozone.om.address.omservice.\(peer)"] = "127.0.0.1:\(clientPorts[peer]!)"
-      values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:\(httpPorts[peer] ?? 0)"
+      let httpPort = peer == node ? httpPorts[peer] : proxyPorts["\(node)->\(peer) http"] ?? httpPorts[peer]
+      values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:\(httpPort ?? 0)"
       let raftPort = peer == node ? raftPorts[peer]! : proxyPorts["\(node)->\(peer)"]!
       values["ozone.om.ratis.port.omservice.\(peer)"] = "\(raftPort)"
     }
@@ -71,10 +89,12 @@ final class OMCluster: @unchecked Sendable {
 
   /// Starts (or restarts) a node on its directories.
   func start(_ node: String, initialize: Bool = false) async throws {
-    let settings = try OzoneManagerServer.Settings(configuration: configuration(node))
+    var settings = try OzoneManagerServer.Settings(configuration: configuration(node))
     if initialize { try settings.storage.initialize() }
-    var logger = Logger(label: "om-\(node)")
-    logger.logLevel = ProcessInfo.processInfo.environment["O3_TEST_LOG"] == nil ? .warning : .debug
+    if let adjustment = checkpointDownloadAdjustments[node] { settings.adjustCheckpointDownload = adjustment }
+    let printing = ProcessInfo.processInfo.environment["O3_TEST_LOG"] != nil
+    var logger = logRecorders[node]?.logger(label: "om-\(node)", printing: printing) ?? Logger(label: "om-\(node)")
+    if logRecorders[node] == nil { logger.logLevel = printing ? .debug : .warning }
     servers[node] = try await OzoneManagerServer.start(
       settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: logger,
       onFatalError: fatalErrors.handler)
@@ -88,7 +108,11 @@ final class OMCluster: @unchecked Sendable {
   func shutdown() async {
     for node in Array(servers.keys) { await stop(node) }
     for links in proxies.values { for proxy in links.values { await proxy.stop() } }
+    for links in httpProxies.values { for proxy in links.values { await proxy.stop() } }
   }
+
+  /// The proxy `from` reaches `to`'s HTTP server through (clusters started with `httpProxies`).
+  func httpProxy(from: String, to: String) -> TCPProxy { httpProxies[from]![to]! }
 
   /// Cuts every Raft link to and from `node` (clients still reach it).
   func isolate(_ node: String) {
@@ -135,14 +159,26 @@ final class OMCluster: @unchecked Sendable {
     }
   }
 
-  /// A port nothing listens on right now (bound to 0, then released).
+  /// A port nothing listens on right now, handed out once per process.
+  ///
+  /// Chosen below Linux's ephemeral range (32768 and up), where the kernel never picks a port on
+  /// its own: a port taken from `bind(0)` and released could be given to another test's listener
+  /// or outgoing connection before the OM binds it ("Address already in use").
   private static func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .bind(host: "127.0.0.1", port: 0).wait()
-    let port = channel.localAddress!.port!
-    try channel.close().wait()
-    return port
+    for _ in 0..<portAttemptsMax {
+      let candidate = Int.random(in: 20_000..<32_768)
+      guard handedOutPorts.withLock({ $0.insert(candidate).inserted }) else { continue }
+      guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: candidate).wait()
+      else { continue }
+      try channel.close().wait()
+      return candidate
+    }
+    throw HarnessError("no free port below 32768 after \(portAttemptsMax) attempts")
   }
+
+  private static let portAttemptsMax = 1_000
+  private static let handedOutPorts = Mutex<Set<Int>>([])
 }
 
 struct OMProcessTimeout: Error, CustomStringConvertible {

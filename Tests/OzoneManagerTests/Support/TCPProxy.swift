@@ -10,6 +10,10 @@ final class TCPProxy: Sendable {
   private let blocked = Atomic<Bool>(false)
   private let connections = Mutex<[any Channel]>([])
   private let listener = Mutex<(any Channel)?>(nil)
+  /// Bytes the next connection may carry back from the target before it is cut (one-shot).
+  private let pendingCut = Mutex<Int?>(nil)
+  /// Connections cut by `cutNextResponse(afterBytes:)` so far.
+  private let cuts = Atomic<Int>(0)
 
   init(targetPort: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
     self.targetPort = targetPort
@@ -30,9 +34,14 @@ final class TCPProxy: Sendable {
   }
 
   private func connectOutbound(for inbound: any Channel) -> EventLoopFuture<Void> {
-    ClientBootstrap(group: inbound.eventLoop)
-      .channelInitializer { outbound in
-        outbound.pipeline.addHandler(PipeHandler(partner: inbound))
+    let cutAfterBytes = pendingCut.withLock { cut in
+      defer { cut = nil }
+      return cut
+    }
+    return ClientBootstrap(group: inbound.eventLoop)
+      .channelInitializer { [self] outbound in
+        outbound.pipeline.addHandler(
+          PipeHandler(partner: inbound, cutAfterBytes: cutAfterBytes, onCut: { self.cuts.add(1, ordering: .relaxed) }))
       }
       .connect(host: "127.0.0.1", port: targetPort)
       .flatMap { [self] outbound in
@@ -51,24 +60,62 @@ final class TCPProxy: Sendable {
 
   func unblock() { blocked.store(false, ordering: .releasing) }
 
+  /// The next connection forwards at most `bytes` from the target back to the client, then both
+  /// of its sides are closed: a transfer cut halfway. Later connections are not cut.
+  func cutNextResponse(afterBytes bytes: Int) {
+    pendingCut.withLock { $0 = bytes }
+  }
+
+  var cutCount: Int { cuts.load(ordering: .relaxed) }
+
   func stop() async {
     block()
     try? await listener.withLock { $0 }?.close()
   }
 }
 
-/// Forwards what one channel reads to its partner; closes the partner when it closes.
+/// Forwards what one channel reads to its partner; closes the partner when it closes. With
+/// `cutAfterBytes`, closes both once that many bytes have been forwarded, and drops the rest.
 private final class PipeHandler: ChannelInboundHandler, Sendable {
   typealias InboundIn = ByteBuffer
 
-  private let partner: any Channel
+  private enum Budget {
+    case unlimited
+    case remaining(Int)
+    case spent
+  }
 
-  init(partner: any Channel) {
+  private let partner: any Channel
+  private let budget: Mutex<Budget>
+  private let onCut: @Sendable () -> Void
+
+  init(partner: any Channel, cutAfterBytes: Int? = nil, onCut: @escaping @Sendable () -> Void = {}) {
     self.partner = partner
+    self.budget = Mutex(cutAfterBytes.map { .remaining($0) } ?? .unlimited)
+    self.onCut = onCut
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    partner.writeAndFlush(unwrapInboundIn(data), promise: nil)
+    var buffer = unwrapInboundIn(data)
+    let (forward, cutNow): (Int?, Bool) = budget.withLock { budget in
+      switch budget {
+      case .unlimited: return (nil, false)
+      case .spent: return (0, false)
+      case .remaining(let left):
+        let taken = min(left, buffer.readableBytes)
+        budget = left - taken == 0 ? .spent : .remaining(left - taken)
+        return (taken, left - taken == 0)
+      }
+    }
+    if let forward {
+      if forward > 0, let slice = buffer.readSlice(length: forward) { partner.writeAndFlush(slice, promise: nil) }
+    } else {
+      partner.writeAndFlush(buffer, promise: nil)
+    }
+    guard cutNow else { return }
+    onCut()
+    partner.close(promise: nil)
+    context.close(promise: nil)
   }
 
   func channelInactive(context: ChannelHandlerContext) {

@@ -4,8 +4,9 @@ import RaftCore
 import Synchronization
 
 /// The tiny replicated key-value store the runtime tests use (not shipped): commands are
-/// `put <key> <value>` and `get <key>` as UTF-8 text; every applied entry is recorded so tests
-/// can compare the order replicas applied in.
+/// `put <key> <value>`, `get <key>` and `compact` (ask for the log to be purged through it at
+/// once, as Ozone's Prepare does) as UTF-8 text; every applied entry and every snapshot is
+/// recorded so tests can compare the order replicas applied in and count snapshots.
 final class KeyValueStateMachine: ReplicatedStateMachine {
   private struct State {
     var values: [String: String] = [:]
@@ -14,6 +15,8 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
     var history: [TermIndex] = []
     var leaders: [(PeerID?, UInt64)] = []
     var installedCheckpoints = 0
+    var snapshots: [TermIndex] = []
+    var purgeRequest: TermIndex?
   }
 
   private let state = Mutex(State())
@@ -43,6 +46,9 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
         case "put" where words.count == 3:
           state.values[words[1]] = words[2]
           return Array("ok".utf8)
+        case "compact" where words.count == 1:
+          state.purgeRequest = entry.termIndex
+          return Array("ok".utf8)
         default:
           return Array("bad command".utf8)
         }
@@ -51,6 +57,23 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
   }
 
   var durablyAppliedIndex: TermIndex { state.withLock { $0.applied } }
+
+  func takeSnapshot() throws -> TermIndex {
+    state.withLock { state in
+      state.snapshots.append(state.applied)
+      return state.applied
+    }
+  }
+
+  func takePurgeRequest() -> TermIndex? {
+    state.withLock { state in
+      defer { state.purgeRequest = nil }
+      return state.purgeRequest
+    }
+  }
+
+  /// The positions of the automatic snapshots taken so far, in order.
+  var snapshots: [TermIndex] { state.withLock { $0.snapshots } }
 
   func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     guard let checkpoint = checkpointSource(leader), checkpoint.applied.index + 1 >= firstLogIndex.index else {

@@ -5,10 +5,12 @@ import Synchronization
 
 /// In-process message delivery between test servers (a test double beside RaftRPC's real one).
 /// Each peer's inbound messages are delivered in order on its own queue; a peer that is down or
-/// cut off by `isolate` loses what is sent to it.
+/// cut off by `isolate` loses what is sent to it. Sending to a peer that is down reports it
+/// unreachable to the sender, as RaftRPC does when the connection is refused.
 final class LocalNetwork: Sendable {
   private struct Peer {
     var receive: @Sendable ([RaftMessage]) -> Void
+    var onUnreachable: @Sendable (PeerID) -> Void
     var queue: DispatchQueue
   }
 
@@ -17,8 +19,13 @@ final class LocalNetwork: Sendable {
 
   func transport(for peer: PeerID) -> LocalTransport { LocalTransport(network: self, local: peer) }
 
-  func register(_ peer: PeerID, receive: @escaping @Sendable ([RaftMessage]) -> Void) {
-    peers.withLock { $0[peer] = Peer(receive: receive, queue: DispatchQueue(label: "local-net-\(peer)")) }
+  func register(
+    _ peer: PeerID, receive: @escaping @Sendable ([RaftMessage]) -> Void,
+    onUnreachable: @escaping @Sendable (PeerID) -> Void
+  ) {
+    peers.withLock {
+      $0[peer] = Peer(receive: receive, onUnreachable: onUnreachable, queue: DispatchQueue(label: "local-net-\(peer)"))
+    }
   }
 
   func unregister(_ peer: PeerID) {
@@ -36,7 +43,10 @@ final class LocalNetwork: Sendable {
     for message in messages where !cut.contains(message.to) { byPeer[message.to, default: []].append(message) }
     let targets = peers.withLock { $0 }
     for (peer, batch) in byPeer {
-      guard let target = targets[peer] else { continue }
+      guard let target = targets[peer] else {
+        targets[sender]?.onUnreachable(peer)
+        continue
+      }
       target.queue.async { target.receive(batch) }
     }
   }
@@ -55,7 +65,7 @@ final class LocalTransport: RaftTransport {
   func start(
     receive: @escaping @Sendable ([RaftMessage]) -> Void, onUnreachable: @escaping @Sendable (PeerID) -> Void
   ) async throws {
-    network.register(local, receive: receive)
+    network.register(local, receive: receive, onUnreachable: onUnreachable)
   }
 
   func send(_ messages: [RaftMessage]) { network.deliver(messages, from: local) }

@@ -21,19 +21,22 @@ final class TestCluster: @unchecked Sendable {
   /// Where the peers' logs live; removed by `shutdown`.
   let directory: String
 
-  /// Log segment size and purge gap: small values make purges (and so checkpoints) happen.
+  /// Log segment size, purge gap and snapshot threshold: small values make purges (and so
+  /// checkpoints) happen.
   let segmentSizeBytes: Int
   let purgeGap: UInt64
+  let snapshotThreshold: UInt64
 
   let readMode: RaftConfiguration.ReadMode
 
   init(
-    size: Int, segmentSizeBytes: Int = 64 << 20, purgeGap: UInt64 = 1_000_000,
+    size: Int, segmentSizeBytes: Int = 64 << 20, purgeGap: UInt64 = 1_000_000, snapshotThreshold: UInt64 = 400_000,
     readMode: RaftConfiguration.ReadMode = .readIndex
   ) async throws {
     self.readMode = readMode
     self.segmentSizeBytes = segmentSizeBytes
     self.purgeGap = purgeGap
+    self.snapshotThreshold = snapshotThreshold
     let ids = (1...UInt64(size)).map { PeerID($0) }
     membership = Membership(voters: ids, learners: [])
     directory = FileManager.default.temporaryDirectory.appendingPathComponent("o3-raft-\(UUID().uuidString)").path
@@ -50,6 +53,7 @@ final class TestCluster: @unchecked Sendable {
     configuration.tickMilliseconds = 50
     configuration.requestTimeoutMilliseconds = 10_000
     configuration.purgeGap = purgeGap
+    configuration.snapshotAutoTriggerThreshold = snapshotThreshold
     return configuration
   }
 
@@ -64,7 +68,7 @@ final class TestCluster: @unchecked Sendable {
     let registry = self.registry
     let machine = registry.machine(id) { KeyValueStateMachine { leader in registry.all[leader]?.checkpoint } }
     var logger = Logger(label: "raft-\(id)")
-    logger.logLevel = .warning
+    logger.logLevel = ProcessInfo.processInfo.environment["O3_TEST_LOG"] == nil ? .warning : .debug
     servers[id] = try await RaftServer.start(
       configuration: configuration(id), log: log, initialMembership: membership, stateMachine: machine,
       transport: network.transport(for: id), logger: logger, onFatalError: fatalErrors.record)
@@ -97,6 +101,11 @@ final class TestCluster: @unchecked Sendable {
   /// deadline (a loaded machine may move leadership at any time).
   func put(_ key: String, _ value: String) async throws -> [UInt8] {
     try await onLeader { server, done in server.propose(Array("put \(key) \(value)".utf8), completion: done) }
+  }
+
+  /// Proposes a raw command (e.g. `compact`) on whichever peer leads.
+  func propose(_ command: String) async throws -> [UInt8] {
+    try await onLeader { server, done in server.propose(Array(command.utf8), completion: done) }
   }
 
   /// A linearizable read on whichever peer leads.
