@@ -45,9 +45,19 @@ final class RetryCache: Sendable {
     case answered
   }
 
-  private let entries = Mutex<[Key: Entry]>([:])
+  /// The entries, and the answers in the order they were recorded (oldest first), so that
+  /// expiry and the bound cost O(1) per write instead of a scan of the whole cache.
+  private struct State {
+    var entries: [Key: Entry] = [:]
+    var recorded: [(key: Key, at: Date)] = []
+    /// Where the live part of `recorded` starts; the consumed prefix is dropped in bulk.
+    var recordedStart = 0
+  }
+
+  private let state = Mutex(State())
   private let expirySeconds: Double
-  /// Bounds memory when clients write faster than answers expire.
+  /// Bounds memory when clients write faster than answers expire: past it the oldest answers
+  /// go before their time (a retry of one of those is proposed again).
   private let entriesMax: Int
 
   init(expirySeconds: Double = 300, entriesMax: Int = 1_000_000) {
@@ -57,16 +67,16 @@ final class RetryCache: Sendable {
 
   /// Registers a write about to be proposed on the leader; a repeat gets the first answer.
   func admit(_ key: Key, now: Date = Date(), respond: @escaping @Sendable (OMResponse) -> Void) -> Admission {
-    let (admission, cached): (Admission, OMResponse?) = entries.withLock { entries in
-      switch entries[key] {
+    let (admission, cached): (Admission, OMResponse?) = state.withLock { state in
+      switch state.entries[key] {
       case .done(let response, let recorded)? where now.timeIntervalSince(recorded) < expirySeconds:
         return (.answered, response)
       case .inFlight(let waiters)?:
-        entries[key] = .inFlight(waiters: waiters + [respond])
+        state.entries[key] = .inFlight(waiters: waiters + [respond])
         return (.answered, nil)
       default:
-        if entries.count >= entriesMax { dropExpired(&entries, now: now) }
-        entries[key] = .inFlight(waiters: [])
+        state.entries[key] = .inFlight(waiters: [])
+        dropOld(&state, now: now)
         return (.propose, nil)
       }
     }
@@ -76,10 +86,12 @@ final class RetryCache: Sendable {
 
   /// Called by apply on every replica with the response of a logged write.
   func recordApplied(_ key: Key, _ response: OMResponse, now: Date = Date()) {
-    let waiters = entries.withLock { entries in
+    let waiters = state.withLock { state in
       let waiting: [@Sendable (OMResponse) -> Void]
-      if case .inFlight(let list)? = entries[key] { waiting = list } else { waiting = [] }
-      entries[key] = .done(response, recorded: now)
+      if case .inFlight(let list)? = state.entries[key] { waiting = list } else { waiting = [] }
+      state.entries[key] = .done(response, recorded: now)
+      state.recorded.append((key, now))
+      dropOld(&state, now: now)
       return waiting
     }
     for waiter in waiters { waiter(response) }
@@ -88,20 +100,33 @@ final class RetryCache: Sendable {
   /// The proposal of an admitted write ended without being applied here (refused, timed out):
   /// retries waiting get `response`, and the next retry may propose again.
   func finishProposal(_ key: Key, failedWith response: OMResponse) {
-    let waiters = entries.withLock { entries in
-      guard case .inFlight(let waiting)? = entries[key] else { return [@Sendable (OMResponse) -> Void]() }
-      entries[key] = nil
+    let waiters = state.withLock { state in
+      guard case .inFlight(let waiting)? = state.entries[key] else { return [@Sendable (OMResponse) -> Void]() }
+      state.entries[key] = nil
       return waiting
     }
     for waiter in waiters { waiter(response) }
   }
 
-  var count: Int { entries.withLock { $0.count } }
+  var count: Int { state.withLock { $0.entries.count } }
 
-  private func dropExpired(_ entries: inout [Key: Entry], now: Date) {
-    entries = entries.filter { _, entry in
-      if case .done(_, let recorded) = entry { return now.timeIntervalSince(recorded) < expirySeconds }
-      return true
+  /// Drops answers from the oldest while they have expired or the cache is over its bound. A
+  /// queue record whose key was answered again later (or removed) no longer matches the entry
+  /// and is skipped. In-flight writes are never dropped: their proposals still end through here.
+  private func dropOld(_ state: inout State, now: Date) {
+    while state.recordedStart < state.recorded.count {
+      let oldest = state.recorded[state.recordedStart]
+      let overBound = state.entries.count > entriesMax
+      guard overBound || now.timeIntervalSince(oldest.at) >= expirySeconds else { break }
+      if case .done(_, let recorded)? = state.entries[oldest.key], recorded == oldest.at {
+        state.entries[oldest.key] = nil
+      }
+      state.recordedStart += 1
+    }
+    // Compact the consumed prefix once it is at least half the queue: amortised O(1).
+    if state.recordedStart > 1024 && state.recordedStart * 2 >= state.recorded.count {
+      state.recorded.removeFirst(state.recordedStart)
+      state.recordedStart = 0
     }
   }
 }
