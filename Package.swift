@@ -148,6 +148,14 @@ let package = Package(
       name: "OzoneManagerHATests",
       dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager"]),
     .testTarget(
+      name: "FaultTests",
+      dependencies: [
+        "O3CLI", "OzoneClient", "OzoneManager", "OMMetadata", "OMProto", "O3Common", "RaftSimulation",
+        "O3TestSupport",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .testTarget(
       name: "FuzzTests",
       dependencies: [
         "O3CLI", "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto", "O3TestSupport",

@@ -84,8 +84,8 @@ final class RPCClientConnection: ChannelInboundHandler {
     pending[callId] = call
     let header = RPCFrameHeader(
       kind: .request, callId: callId, deadlineMilliseconds: deadlineMilliseconds, name: method)
-    scheduleFlushIfNeeded(
-      writer.write(header, payload: payload, context: context), context: context)
+    RPCFrameWriter.write(header, payload: payload, context: context)
+    scheduleFlushIfNeeded(writer.frameWritten(), context: context)
   }
 
   /// The time left until `deadline` as the header carries it, or nil when none is left.
@@ -125,7 +125,7 @@ final class RPCClientConnection: ChannelInboundHandler {
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
-    _ = writer.readBatchCompleted(context: context)
+    if writer.readBatchCompleted() > 0 { context.flush() }
     context.fireChannelReadComplete()
   }
 
@@ -186,7 +186,7 @@ final class RPCClientConnection: ChannelInboundHandler {
     guard case .scheduleFlush = action else { return }
     context.eventLoop.assumeIsolated().execute {
       guard let context = self.context else { return }
-      _ = self.writer.flush(context: context)
+      if self.writer.takeFlush() > 0 { context.flush() }
     }
   }
 }

@@ -8,6 +8,10 @@ import NIOCore
 /// reply callbacks) arrive. Frames written at any other time — answers from other threads, calls
 /// from outside the loop — schedule one flush task, which every frame written before it runs
 /// shares. Used only on the connection's event loop.
+///
+/// The state changes and the channel calls are apart: a write or flush can close the channel
+/// and make NIO deliver the frames still buffered (`channelRead`) before it returns, so the
+/// connection must not be inside a mutating access to its writer while it calls the channel.
 struct RPCFrameWriter {
   /// Smaller payloads are copied behind the header into one buffer (one iovec, one allocation);
   /// larger ones are written as a separate buffer so they are never copied.
@@ -24,10 +28,8 @@ struct RPCFrameWriter {
   private var readingBatch = false
   private var flushScheduled = false
 
-  /// Writes one frame without flushing it.
-  mutating func write(
-    _ header: RPCFrameHeader, payload: ByteBuffer, context: ChannelHandlerContext
-  ) -> FlushAction {
+  /// Writes one frame without flushing it; then call ``frameWritten()``.
+  static func write(_ header: RPCFrameHeader, payload: ByteBuffer, context: ChannelHandlerContext) {
     let allocator = context.channel.allocator
     if payload.readableBytes <= Self.copyPayloadMaxBytes {
       context.write(
@@ -39,13 +41,6 @@ struct RPCFrameWriter {
       context.write(NIOAny(headerBuffer), promise: nil)
       context.write(NIOAny(payload), promise: nil)
     }
-    return frameWritten()
-  }
-
-  /// Writes an already encoded frame (an error reply) without flushing it.
-  mutating func write(encoded frame: ByteBuffer, context: ChannelHandlerContext) -> FlushAction {
-    context.write(NIOAny(frame), promise: nil)
-    return frameWritten()
   }
 
   /// Inbound frames are being delivered: hold flushes until the batch completes.
@@ -53,23 +48,23 @@ struct RPCFrameWriter {
     readingBatch = true
   }
 
-  /// Called from `channelReadComplete`; returns the number of frames flushed.
-  mutating func readBatchCompleted(context: ChannelHandlerContext) -> Int {
+  /// Called from `channelReadComplete`; returns the number of frames to flush now.
+  mutating func readBatchCompleted() -> Int {
     readingBatch = false
-    return flush(context: context)
+    return takeFlush()
   }
 
-  /// Flushes whatever was written; returns the number of frames flushed.
-  mutating func flush(context: ChannelHandlerContext) -> Int {
+  /// Takes whatever was written for a flush; returns the number of frames to flush now (the
+  /// caller flushes the channel when it is more than 0).
+  mutating func takeFlush() -> Int {
     flushScheduled = false
     let frames = unflushedFrames
-    guard frames > 0 else { return 0 }
     unflushedFrames = 0
-    context.flush()
     return frames
   }
 
-  private mutating func frameWritten() -> FlushAction {
+  /// Records a frame just written; says whether a flush must be scheduled.
+  mutating func frameWritten() -> FlushAction {
     unflushedFrames += 1
     guard !readingBatch, !flushScheduled else { return .none }
     flushScheduled = true

@@ -65,7 +65,9 @@ final class RPCServerConnection: ChannelInboundHandler {
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
-    counters.recordFlush(replies: writer.readBatchCompleted(context: context))
+    let replies = writer.readBatchCompleted()
+    if replies > 0 { context.flush() }
+    counters.recordFlush(replies: replies)
     context.fireChannelReadComplete()
   }
 
@@ -151,8 +153,8 @@ final class RPCServerConnection: ChannelInboundHandler {
       }
       let header = RPCFrameHeader(
         kind: .response, callId: callId, deadlineMilliseconds: 0, name: "")
-      scheduleFlushIfNeeded(
-        writer.write(header, payload: payload, context: context), context: context)
+      RPCFrameWriter.write(header, payload: payload, context: context)
+      scheduleFlushIfNeeded(writer.frameWritten(), context: context)
     case .failure(let error):
       writeError(callId: callId, error, context: context)
     }
@@ -168,7 +170,8 @@ final class RPCServerConnection: ChannelInboundHandler {
 
   private func writeError(callId: UInt64, _ error: RPCRemoteError, context: ChannelHandlerContext) {
     let frame = RPCFrame.encodeError(callId: callId, error, allocator: context.channel.allocator)
-    scheduleFlushIfNeeded(writer.write(encoded: frame, context: context), context: context)
+    context.write(NIOAny(frame), promise: nil)
+    scheduleFlushIfNeeded(writer.frameWritten(), context: context)
   }
 
   private func scheduleFlushIfNeeded(
@@ -177,7 +180,9 @@ final class RPCServerConnection: ChannelInboundHandler {
     guard case .scheduleFlush = action else { return }
     context.eventLoop.assumeIsolated().execute {
       guard let context = self.context else { return }
-      self.counters.recordFlush(replies: self.writer.flush(context: context))
+      let replies = self.writer.takeFlush()
+      if replies > 0 { context.flush() }
+      self.counters.recordFlush(replies: replies)
     }
   }
 }

@@ -159,7 +159,9 @@ final class OMClientService: RPCServiceHandler {
     case .leaderNotReady: .failure(cmdType, OMException(.leaderNotReady, "the leader is not ready yet; retry"))
     case .notCommitted: .failure(cmdType, OMException(.notLeader, "leadership changed before the request committed; retry"))
     case .timeout: .failure(cmdType, OMException(.timeout, "no answer from Raft in time; the request may still take effect"))
-    case .stopped: .failure(cmdType, OMException(.internalError, "the OM is shutting down"))
+    // The write may still commit under the next leader: the client must fail over and retry
+    // with the same call id (the retry cache then gives the real answer), not give up.
+    case .stopped: .failure(cmdType, OMException(.notLeader, "this OM has stopped serving (shutting down or its Raft stopped); retry on another OM"))
     case .refused(let reason): .failure(cmdType, OMException(.internalError, "Raft refused the request: \(reason)"))
     }
   }
