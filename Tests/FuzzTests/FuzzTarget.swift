@@ -28,7 +28,7 @@ protocol FuzzTarget: Sendable {
 }
 
 extension FuzzTarget {
-  var group: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
+  var group: any EventLoopGroup { FuzzEventLoops.group }
 
   func rpcClient() async throws -> RPCClient {
     // The client accepts larger frames than the server, so that oversized requests reach it.

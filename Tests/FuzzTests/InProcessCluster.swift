@@ -46,7 +46,7 @@ final class InProcessCluster: Sendable {
       let settings = try OzoneManagerServer.Settings(configuration: OzoneConfiguration(values))
       try settings.storage.initialize()
       servers[node] = try await OzoneManagerServer.start(
-        settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger(node),
+        settings: settings, group: FuzzEventLoops.group, logger: quietLogger(node),
         onFatalError: fatalErrors.record)
     }
     return InProcessCluster(directory: directory, servers: servers, fatalErrors: fatalErrors)
@@ -84,7 +84,7 @@ final class InProcessCluster: Sendable {
   /// Sends one valid request to `node`'s client port.
   func submit(_ request: OMRequest, to node: String) async throws -> OMResponse {
     let client = try await RPCClient.connect(
-      host: "127.0.0.1", port: servers[node]!.port, group: MultiThreadedEventLoopGroup.singleton)
+      host: "127.0.0.1", port: servers[node]!.port, group: FuzzEventLoops.group)
     defer { Task { await client.close() } }
     let reply = try await client.call(method: "om.submitRequest", payload: try request.serializedBytes(), deadline: .seconds(60))
     return try OMResponse(serializedBytes: reply)
@@ -102,7 +102,7 @@ final class InProcessCluster: Sendable {
   }
 
   private static func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+    let channel = try ServerBootstrap(group: FuzzEventLoops.group).bind(host: "127.0.0.1", port: 0).wait()
     let port = channel.localAddress!.port!
     try channel.close().wait()
     return port

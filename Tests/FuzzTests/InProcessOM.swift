@@ -34,7 +34,7 @@ final class InProcessOM: FuzzTarget {
     try settings.storage.initialize()
     let fatalErrors = FatalErrors()
     let server = try await OzoneManagerServer.start(
-      settings: settings, group: MultiThreadedEventLoopGroup.singleton, logger: quietLogger("om"),
+      settings: settings, group: FuzzEventLoops.group, logger: quietLogger("om"),
       onFatalError: fatalErrors.record)
     guard let raftAddress = await server.status()?.raftAddress, let raftPort = Int(raftAddress.split(separator: ":").last ?? "")
     else {

@@ -21,7 +21,7 @@ struct RaftFuzzer {
       if let open = clients[port] {
         client = open
       } else {
-        client = try await RPCClient.connect(host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton)
+        client = try await RPCClient.connect(host: "127.0.0.1", port: port, group: FuzzEventLoops.group)
         clients[port] = client
       }
       do {

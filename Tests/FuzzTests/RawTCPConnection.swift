@@ -40,7 +40,7 @@ final class RawTCPConnection: Sendable {
     self.collector = collector
   }
 
-  static func connect(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
+  static func connect(host: String, port: Int, group: any EventLoopGroup = FuzzEventLoops.group)
     async throws -> RawTCPConnection
   {
     let collector = Collector()
