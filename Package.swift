@@ -146,7 +146,7 @@ let package = Package(
       ]),
     .testTarget(
       name: "OzoneManagerHATests",
-      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager"]),
+      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3TestSupport"]),
     .testTarget(
       name: "FaultTests",
       dependencies: [

@@ -84,31 +84,16 @@ final class MembershipCluster: @unchecked Sendable {
 
   /// A failover client of the founding OMs that retries quickly.
   func client(listing service: LocalServiceLayout? = nil) async throws -> OzoneClient {
-    var configuration = (service ?? founders).clientConfiguration
-    configuration["ozone.client.wait.between.retries.millis"] = "100"
-    configuration["ozone.client.failover.max.attempts"] = "300"
-    return try await OzoneClient.connect(configuration: configuration, userName: "tester")
+    try await ClusterClients.failoverClient(service ?? founders)
   }
 
-  /// A client pinned to one OM whose reads that OM may answer as a follower (after a ReadIndex
-  /// round with the leader).
+  /// A client pinned to one OM whose reads that OM may answer as a follower.
   func pinnedClient(_ nodeID: String) async throws -> OzoneClient {
-    var policy = OMFailoverPolicy(maxAttempts: 50, waitBetweenRetriesMilliseconds: 100)
-    policy.followerReadsEnabled = true
-    return try await OzoneClient.connect(to: address(of: nodeID), userName: "tester", failover: policy)
+    try await ClusterClients.pinnedClient(address(of: nodeID))
   }
 
-  /// The ready leader, as every node of the four-node layout reports (generous deadline).
-  func leader() async throws -> String {
-    let service = try OMServiceConfiguration(configuration: layout.clientConfiguration, requireLocalNode: false)
-    var found: String?
-    try await waitUntil("a ready leader") {
-      let roles = await OMServiceRoles.collect(service, timeout: .seconds(2))
-      found = roles.leader.flatMap { $0.status?.leaderReady == true ? $0.node.nodeID : nil }
-      return found != nil
-    }
-    return found!
-  }
+  /// The ready leader, as every node of the four-node layout reports.
+  func leader() async throws -> String { try await ClusterClients.leader(of: layout) }
 
   /// `o3 admin om roles --json --conf <file>` as node id → server role.
   func roles(_ configurationFile: String) throws -> [String: String] {

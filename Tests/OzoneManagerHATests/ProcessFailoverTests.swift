@@ -108,31 +108,16 @@ final class ProcessCluster: @unchecked Sendable {
 
   /// A failover client of the service that retries quickly.
   func client(followerReads: Bool = false) async throws -> OzoneClient {
-    var configuration = layout.clientConfiguration
-    configuration["ozone.client.wait.between.retries.millis"] = "100"
-    configuration["ozone.client.failover.max.attempts"] = "300"
-    configuration["ozone.client.follower.read.enabled"] = followerReads ? "true" : "false"
-    return try await OzoneClient.connect(configuration: configuration, userName: "tester")
+    try await ClusterClients.failoverClient(layout, followerReads: followerReads)
   }
 
   /// A client pinned to one OM whose reads that OM may answer as a follower.
   func pinnedClient(_ nodeID: String) async throws -> OzoneClient {
-    var policy = OMFailoverPolicy(maxAttempts: 50, waitBetweenRetriesMilliseconds: 100)
-    policy.followerReadsEnabled = true
-    return try await OzoneClient.connect(to: address(of: nodeID), userName: "tester", failover: policy)
+    try await ClusterClients.pinnedClient(address(of: nodeID))
   }
 
-  /// The ready leader, asked of every OM (generous deadline).
-  func leader() async throws -> String {
-    let service = try OMServiceConfiguration(configuration: layout.clientConfiguration, requireLocalNode: false)
-    var found: String?
-    try await waitUntil("a ready leader") {
-      let roles = await OMServiceRoles.collect(service, timeout: .seconds(2))
-      found = roles.leader.flatMap { $0.status?.leaderReady == true ? $0.node.nodeID : nil }
-      return found != nil
-    }
-    return found!
-  }
+  /// The ready leader, asked of every OM.
+  func leader() async throws -> String { try await ClusterClients.leader(of: layout) }
 
   /// Waits until `nodeID` answers the admin roles call (it listens and has opened its stores).
   func waitUntilServing(_ nodeID: String) async throws {

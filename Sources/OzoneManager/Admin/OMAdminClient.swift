@@ -10,8 +10,7 @@ public enum OMAdminClient {
   public static func roles(
     at address: HostAndPort, timeout: Duration = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws(OMAdminError) -> OMNodeStatus {
-    let reply = try await call(address, OMAdminProtocol.rolesMethod, payload: [], timeout: timeout, group: group)
-    return try OMAdminProtocol.decode(OMNodeStatus.self, from: reply)
+    try await exchange(address, OMAdminProtocol.rolesMethod, payload: [], timeout: timeout, group: group)
   }
 
   /// Asks the leader at `address` to hand leadership over; returns once the new leader leads.
@@ -19,17 +18,15 @@ public enum OMAdminClient {
     at address: HostAndPort, _ request: OMTransferRequest, timeout: Duration = .seconds(60),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws(OMAdminError) -> OMTransferResult {
-    let reply = try await call(
+    try await exchange(
       address, OMAdminProtocol.transferMethod, payload: OMAdminProtocol.encode(request), timeout: timeout, group: group)
-    return try OMAdminProtocol.decode(OMTransferResult.self, from: reply)
   }
 
   /// The service as the OM's configuration file describes it now (the OM re-reads it).
   public static func configuration(
     at address: HostAndPort, timeout: Duration = .seconds(5), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws(OMAdminError) -> OMConfigurationReply {
-    let reply = try await call(address, OMAdminProtocol.configurationMethod, payload: [], timeout: timeout, group: group)
-    return try OMAdminProtocol.decode(OMConfigurationReply.self, from: reply)
+    try await exchange(address, OMAdminProtocol.configurationMethod, payload: [], timeout: timeout, group: group)
   }
 
   /// One step of adding a new OM, asked of the leader at `address`.
@@ -37,9 +34,8 @@ public enum OMAdminClient {
     at address: HostAndPort, _ request: OMBootstrapRequest, timeout: Duration = .seconds(30),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws(OMAdminError) -> OMBootstrapProgress {
-    let reply = try await call(
+    try await exchange(
       address, OMAdminProtocol.bootstrapMethod, payload: OMAdminProtocol.encode(request), timeout: timeout, group: group)
-    return try OMAdminProtocol.decode(OMBootstrapProgress.self, from: reply)
   }
 
   /// Asks the leader at `address` to remove an OM; returns once the removal is committed.
@@ -47,14 +43,21 @@ public enum OMAdminClient {
     at address: HostAndPort, _ request: OMDecommissionRequest, timeout: Duration = .seconds(60),
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws(OMAdminError) -> OMDecommissionResult {
-    let reply = try await call(
+    try await exchange(
       address, OMAdminProtocol.decommissionMethod, payload: OMAdminProtocol.encode(request), timeout: timeout, group: group)
-    return try OMAdminProtocol.decode(OMDecommissionResult.self, from: reply)
   }
 
   /// A listening address as a client dials it: 0.0.0.0 means this machine.
   public static func dialable(_ address: HostAndPort) -> HostAndPort {
     address.host == "0.0.0.0" ? HostAndPort(host: "127.0.0.1", port: address.port) : address
+  }
+
+  /// One call whose reply is the protocol's JSON for `Reply`.
+  private static func exchange<Reply: Decodable>(
+    _ address: HostAndPort, _ method: String, payload: [UInt8], timeout: Duration, group: any EventLoopGroup
+  ) async throws(OMAdminError) -> Reply {
+    let reply = try await call(address, method, payload: payload, timeout: timeout, group: group)
+    return try OMAdminProtocol.decode(Reply.self, from: reply)
   }
 
   private static func call(
