@@ -48,7 +48,10 @@ import Testing
     let log = (try? String(contentsOfFile: cluster.node(leader).logFile, encoding: .utf8)) ?? ""
     FaultLog.line("disk full: \(leader) \(exited ? "exited with status \(cluster.process(leader)?.exitStatus ?? -1)" : "kept running")")
     #expect(log.contains("No space left on device"), "\(leader) says why it stopped taking writes")
-    withKnownIssue("a Raft log write error is fail-stop: the OM exits (Raft/Runtime/RaftLoop+Ready.swift finishReady)") {
+    withKnownIssue(
+      "a Raft log write error is fail-stop: the OM exits (Raft/Runtime/RaftLoop+Ready.swift finishReady)",
+      isIntermittent: true  // the OM may not have written (and failed) before leadership moved
+    ) {
       #expect(!exited, "\(leader) stays up, refusing writes, until space returns")
     }
     try FileManager.default.removeItem(atPath: filler)
