@@ -25,7 +25,10 @@
 /// majority's durable log and will be applied by every replica in the same order; a read
 /// answered by `query` reflects every write acknowledged before the read began (ReadIndex, or the
 /// check-quorum lease when `RaftConfiguration.readMode` is `.leaseBased`). A failure to write the
-/// log or to apply an entry is fatal (`onFatalError`): the replica stops rather than diverge.
+/// log or to apply an entry is fatal (`onFatalError`): the replica stops rather than diverge. A
+/// full log disk (ENOSPC, EDQUOT) is not: the loop keeps the Ready it could not persist (sending,
+/// applying and advancing nothing of it), refuses new requests as not the leader, and persists it
+/// again after a backoff (100 ms doubling to 5 s, counted in ticks) until space returns.
 ///
 /// ## Knobs
 ///

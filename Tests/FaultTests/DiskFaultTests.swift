@@ -13,10 +13,10 @@ import Testing
     "seed \(seed); replay: O3_FAULT_SEED=\(seed) swift test --filter FaultTests.DiskFaultTests/\(test)"
   }
 
-  /// The leader's Raft log lives on a small tmpfs that is filled while clients write. The
-  /// leader must stop taking writes (another OM leads and writes go on), nothing may be lost
-  /// or corrupted, and once space returns the OM must come back (restarted if it had exited,
-  /// as a supervisor would) and catch up.
+  /// The leader's Raft log lives on a small tmpfs that is filled while clients write. The OM
+  /// must stay up: it stops persisting and sending (so another OM leads and writes go on), says
+  /// once which directory is full, and when space returns it catches up without a restart.
+  /// Nothing may be lost or corrupted, and every replica ends with equal digests.
   @Test(.enabled(if: TmpfsMount.isPermitted, "mounting a tmpfs needs root or CAP_SYS_ADMIN"))
   func aFullRaftLogDiskStopsWritesAndRecoversOnceSpaceReturns() async throws {
     let mountRoot = FileManager.default.temporaryDirectory.appendingPathComponent("o3-faults-tmpfs-\(UUID().uuidString.prefix(8))").path
@@ -36,29 +36,33 @@ import Testing
     let session = try await FaultSession.start(on: cluster, seed: seed)
     defer { session.workload.abandon() }
     try await session.waitForWrites(30, "before the disk fills")
-    let leader = try #require(await cluster.leader())
-    let mount = try #require(mounts[leader])
+    let full = try #require(await cluster.leader())
+    let mount = try #require(mounts[full])
     let filler = "\(mount.path)/filler"
     try fill(filler, leaving: 16 << 10, on: mount)
-    FaultLog.line("disk full: filled \(leader)'s tmpfs; \(mount.freeBytes) bytes left")
-    let newLeader = await waitForOtherLeader(than: leader, in: cluster)
-    #expect(newLeader != nil, "another OM leads while \(leader)'s log disk is full")
-    try await session.waitForWrites(30, "while \(leader)'s log disk is full")
-    let exited = !cluster.isRunning(leader)
-    let log = (try? String(contentsOfFile: cluster.node(leader).logFile, encoding: .utf8)) ?? ""
-    FaultLog.line("disk full: \(leader) \(exited ? "exited with status \(cluster.process(leader)?.exitStatus ?? -1)" : "kept running")")
-    #expect(log.contains("No space left on device"), "\(leader) says why it stopped taking writes")
-    withKnownIssue(
-      "a Raft log write error is fail-stop: the OM exits (Raft/Runtime/RaftLoop+Ready.swift finishReady)",
-      isIntermittent: true  // the OM may not have written (and failed) before leadership moved
-    ) {
-      #expect(!exited, "\(leader) stays up, refusing writes, until space returns")
-    }
+    FaultLog.line("disk full: filled \(full)'s tmpfs; \(mount.freeBytes) bytes left")
+    // Leader or follower, the OM keeps receiving entries: writing goes on until its log is full.
+    let logDirectory = cluster.node(full).raftLogDirectory
+    let stallLine = "Raft log directory \(logDirectory): No space left on device"
+    try await waitForLog(of: full, in: cluster, toContain: stallLine, "\(full) reports its full Raft log disk")
+    let newLeader = await waitForOtherLeader(than: full, in: cluster)
+    #expect(newLeader != nil, "another OM leads while \(full)'s log disk is full")
+    try await session.waitForWrites(30, "while \(full)'s log disk is full")
+    #expect(cluster.isRunning(full), "\(full) stays up while its log disk is full")
+    let stalledLog = omLog(full, in: cluster)
+    #expect(stalledLog.components(separatedBy: stallLine).count == 2, "\(full) says once which directory is full")
+    FaultLog.line("disk full: \(full) said: \(lines(of: stalledLog, containing: stallLine).joined())")
+
     try FileManager.default.removeItem(atPath: filler)
-    if !cluster.isRunning(leader) { try cluster.launch(leader) }
+    FaultLog.line("disk full: freed \(full)'s tmpfs")
     try await session.waitForWrites(30, "after space returned")
+    try await waitForLog(of: full, in: cluster, toContain: "the Raft log is writable again", "\(full) resumes")
     let verdict = await session.finish()
     #expect(verdict.problems.isEmpty, "\(replay(#function)): \(verdict.problems.joined(separator: "\n"))")
+    let finalLog = omLog(full, in: cluster)
+    FaultLog.line("disk full: \(full) said: \(lines(of: finalLog, containing: "the Raft log is writable again").joined())")
+    let lives = finalLog.components(separatedBy: "=== start:").count - 1
+    #expect(lives == 1, "\(full) caught up without a restart (started \(lives) times)")
     await cluster.shutDown(removeFiles: verdict.problems.isEmpty)
   }
 
@@ -131,6 +135,25 @@ import Testing
       let part = min(chunk.count, size - written)
       try handle.write(contentsOf: chunk.prefix(part))
       written += part
+    }
+  }
+
+  private func omLog(_ nodeID: String, in cluster: OMFaultCluster) -> String {
+    (try? String(contentsOfFile: cluster.node(nodeID).logFile, encoding: .utf8)) ?? ""
+  }
+
+  private func lines(of log: String, containing text: String) -> [String] {
+    log.split(separator: "\n").filter { $0.contains(text) }.map(String.init)
+  }
+
+  /// Polls the OM's log (a few times a second: it is read whole) until it holds `text`.
+  private func waitForLog(of nodeID: String, in cluster: OMFaultCluster, toContain text: String, _ what: String)
+    async throws
+  {
+    let deadline = ContinuousClock.now + .seconds(180)
+    while !omLog(nodeID, in: cluster).contains(text) {
+      guard ContinuousClock.now < deadline else { throw FaultTestFailure("\(what): not within 180 s") }
+      try await Task.sleep(for: .milliseconds(250))
     }
   }
 

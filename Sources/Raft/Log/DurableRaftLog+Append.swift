@@ -5,6 +5,10 @@ extension DurableRaftLog {
   /// first one first, as `MemoryRaftStorage.append` does; entries below ``firstIndex`` are
   /// skipped. Not durable until ``sync()``. A truncation into closed segments reopens the
   /// segment that holds the cut and is made durable before the new entries are written.
+  ///
+  /// A write that fails (a full disk) is undone before the error is thrown: the files and the
+  /// entries readers see are back to where they were after the truncation, so the call can be
+  /// repeated (see ``RaftLogError/Code/noSpace``).
   public func append(_ entries: [LogEntry]) throws(RaftLogError) {
     guard let first = entries.first else { return }
     for (offset, entry) in entries.enumerated() {
@@ -24,7 +28,13 @@ extension DurableRaftLog {
       if firstKept.index <= lastIndex { try truncate(from: firstKept.index, &writer) }
       let previousTerm = state.withLock { try? $0.term(at: firstKept.index - 1) }
       precondition(firstKept.term >= previousTerm!, "term goes backwards at \(firstKept.index)")
-      try write(kept, &writer)
+      let mark = appendMark()
+      do throws(RaftLogError) {
+        try write(kept, &writer)
+      } catch {
+        try rollBack(to: mark, &writer)
+        throw error
+      }
     }
   }
 
@@ -76,9 +86,15 @@ extension DurableRaftLog {
       guard hardState.term != writer.durableHardState.term || hardState.vote != writer.durableHardState.vote else {
         return
       }
-      try LogFile.replaceAtomically(
-        path(MetadataFiles.hardStateName), with: MetadataFiles.encode(hardState), directory: directory,
-        durably: true)
+      do throws(RaftLogError) {
+        try LogFile.replaceAtomically(
+          path(MetadataFiles.hardStateName), with: MetadataFiles.encode(hardState), directory: directory,
+          durably: true, faults: writeFaults)
+      } catch {
+        // The old file is intact: the next sync writes this hard state again.
+        writer.pendingHardState = hardState
+        throw error
+      }
       writer.durableHardState = hardState
       state.withLock { state in
         state.statistics.fsyncCalls += 2
@@ -94,18 +110,24 @@ extension DurableRaftLog {
   {
     var buffer: [UInt8] = []
     var pending: [LogEntry] = []
-    var segment = state.withLock { $0.segments.last }
+    // Only the open segment's shape is read here: a copy of the segment itself would share its
+    // index arrays, and every append to them in `flush` would then copy them whole.
+    var openSegment = state.withLock { state in
+      state.segments.last.flatMap { $0.isOpen ? (isEmpty: $0.isEmpty, endOffset: $0.endOffset) : nil }
+    }
     for entry in entries {
       let recordBytes = SegmentFormat.recordBytes(dataBytes: entry.data.count)
-      if let current = segment, current.isOpen {
+      if let current = openSegment {
         let holdsEntries = !current.isEmpty || !pending.isEmpty
         if holdsEntries && current.endOffset + buffer.count + recordBytes > segmentSizeBytes {
           try flush(&buffer, &pending, &writer)
           try roll(&writer)
-          segment = try createSegment(first: entry.index, &writer)
+          try createSegment(first: entry.index, &writer)
+          openSegment = (isEmpty: true, endOffset: SegmentFormat.headerBytes)
         }
       } else {
-        segment = try createSegment(first: entry.index, &writer)
+        try createSegment(first: entry.index, &writer)
+        openSegment = (isEmpty: true, endOffset: SegmentFormat.headerBytes)
       }
       SegmentFormat.appendRecord(entry, to: &buffer)
       pending.append(entry)
@@ -125,7 +147,8 @@ extension DurableRaftLog {
       precondition(segment.isOpen, "writing to a closed segment")
       return (segment.file, segment.endOffset)
     }
-    try file.write(buffer, at: endOffset)
+    // On failure the records readers see end where they did; `append` cuts the file back.
+    try file.write(buffer, at: endOffset, faults: writeFaults)
     writer.openSegmentDirty = true
     state.withLock { state in
       let last = state.segments.count - 1
@@ -159,16 +182,17 @@ extension DurableRaftLog {
   }
 
   /// Creates `log_inprogress_<first>` with its header and makes it the open segment.
-  private func createSegment(first: UInt64, _ writer: inout WriterState) throws(RaftLogError)
-    -> LogSegment
-  {
+  private func createSegment(first: UInt64, _ writer: inout WriterState) throws(RaftLogError) {
     let generation = state.withLock { $0.compaction.generation }
     let file = try LogFile.open(path(SegmentFileName.open(first: first).name), create: true)
     let header = SegmentFormat.header(generation: generation)
     do {
-      try file.write(header, at: 0)
+      try file.write(header, at: 0, faults: writeFaults)
     } catch {
       file.close()
+      // Nothing refers to the file yet. Should the removal fail too, the next open deletes a
+      // headerless open segment at the tail, and a retry recreates it empty.
+      try? LogFile.remove(file.path)
       throw error
     }
     writer.directoryDirty = true
@@ -179,6 +203,5 @@ extension DurableRaftLog {
       state.statistics.segmentsCreated += 1
       state.statistics.bytesWritten += UInt64(header.count)
     }
-    return segment
   }
 }

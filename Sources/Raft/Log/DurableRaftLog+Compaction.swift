@@ -80,7 +80,8 @@ extension DurableRaftLog {
 
   private func writeCompactionPoint(_ point: CompactionPoint) throws(RaftLogError) {
     try LogFile.replaceAtomically(
-      path(MetadataFiles.compactionPointName), with: MetadataFiles.encode(point), directory: directory)
+      path(MetadataFiles.compactionPointName), with: MetadataFiles.encode(point), directory: directory,
+      faults: writeFaults)
     state.withLock { $0.statistics.fsyncCalls += 2 }
   }
 

@@ -27,7 +27,13 @@ extension DurableRaftLog {
     var directoryChanged = !removed.isEmpty
     if keepsTarget && !target.isOpen {
       target.isOpen = true
-      try target.file.rename(to: path(target.fileName.name))
+      do {
+        try target.file.rename(to: path(target.fileName.name))
+      } catch {
+        // Readers no longer see the discarded entries and files are gone: this truncation
+        // cannot be repeated, so even a full disk is fatal here.
+        throw RaftLogError(.ioFailure, error.message, file: error.file)
+      }
       state.withLock { $0.segments[position] = target }
       directoryChanged = true
     }

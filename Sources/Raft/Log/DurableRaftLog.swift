@@ -43,6 +43,8 @@ public final class DurableRaftLog: RaftStorage, Sendable {
   let logger: Logger
   let state: Mutex<LogState>
   let writer: Mutex<WriterState>
+  /// Failures tests inject into this log's writes (a full disk); never armed in production.
+  let writeFaults = LogWriteFaults()
   private let lockDescriptor: Int32
   private let isClosed = Atomic<Bool>(false)
 

@@ -62,26 +62,31 @@ struct LogFile: Sendable {
     try read(at: 0, count: try size())
   }
 
-  /// Writes all of `bytes` at `offset`.
-  func write(_ bytes: [UInt8], at offset: Int) throws(RaftLogError) {
+  /// Writes all of `bytes` at `offset`. On failure part of them may be in the file: the caller
+  /// cuts the file back. `faults` (tests) may make the write fail part way.
+  func write(_ bytes: [UInt8], at offset: Int, faults: LogWriteFaults? = nil) throws(RaftLogError) {
+    let injected = faults?.nextWrite(byteCount: bytes.count)
+    let count = injected?.bytes ?? bytes.count
     var done = 0
-    var failed = false
+    var failedErrorNumber: Int32?
     bytes.withUnsafeBytes { buffer in
-      while done < buffer.count {
+      while done < count {
         let result = Self.retryingInterrupts {
-          pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+          pwrite(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
         }
-        if result <= 0 { failed = true; return }
+        // A write of nothing sets no errno: call it an I/O error rather than report a stale one.
+        if result <= 0 { failedErrorNumber = result < 0 ? errno : EIO; return }
         done += result
       }
     }
-    if failed { throw Self.failure("pwrite", path) }
+    if let injected { throw Self.failure("pwrite", path, errorNumber: injected.errorNumber) }
+    if let failedErrorNumber { throw Self.failure("pwrite", path, errorNumber: failedErrorNumber) }
   }
 
   /// Forces the file's data and size to the disk.
   func sync() throws(RaftLogError) {
     guard Self.retryingInterrupts({ fsync(descriptor) }) == 0 else {
-      throw Self.failure("fsync", path)
+      throw Self.failure("fsync", path, retryable: false)
     }
   }
 
@@ -113,27 +118,29 @@ struct LogFile: Sendable {
     guard descriptor >= 0 else { throw failure("open directory", directory) }
     defer { _ = posixClose(descriptor) }
     guard retryingInterrupts({ fsync(descriptor) }) == 0 else {
-      throw failure("fsync directory", directory)
+      throw failure("fsync directory", directory, retryable: false)
     }
   }
 
   /// Writes `bytes` to `path` so that a crash leaves either the old or the new content: a temp
   /// file, fsync, rename over `path`, then (if `durably`) a directory fsync, without which a
-  /// crash may still bring back the old content.
+  /// crash may still bring back the old content. When the temp file cannot be written (a full
+  /// disk) or renamed, it is removed and `path` keeps its old content.
   static func replaceAtomically(
-    _ path: String, with bytes: [UInt8], directory: String, durably: Bool = true
+    _ path: String, with bytes: [UInt8], directory: String, durably: Bool = true, faults: LogWriteFaults? = nil
   ) throws(RaftLogError) {
     let temporary = path + temporarySuffix
     let file = try open(temporary, create: true)
     do throws(RaftLogError) {
-      try file.write(bytes, at: 0)
+      defer { file.close() }
+      try file.write(bytes, at: 0, faults: faults)
       try file.sync()
+      try rename(temporary, to: path)
     } catch {
-      file.close()
+      // Best effort: a temp file left over is removed by the next open (LogRecovery).
+      _ = unlink(temporary)
       throw error
     }
-    file.close()
-    try rename(temporary, to: path)
     if durably { try syncDirectory(directory) }
   }
 
@@ -147,9 +154,14 @@ struct LogFile: Sendable {
     }
   }
 
-  private static func failure(_ call: String, _ path: String) -> RaftLogError {
-    let reason = String(cString: strerror(errno))
-    return RaftLogError(.ioFailure, "\(call) failed: \(reason)", file: path)
+  /// The error of a failed call, `errno` unless told. A full disk (ENOSPC, EDQUOT) is
+  /// ``RaftLogError/Code/noSpace`` unless `retryable` is false (a failed fsync: see that code).
+  private static func failure(
+    _ call: String, _ path: String, errorNumber: Int32 = errno, retryable: Bool = true
+  ) -> RaftLogError {
+    let reason = String(cString: strerror(errorNumber))
+    let isFull = errorNumber == ENOSPC || errorNumber == EDQUOT
+    return RaftLogError(retryable && isFull ? .noSpace : .ioFailure, "\(call) failed: \(reason)", file: path)
   }
 }
 

@@ -59,9 +59,10 @@ struct LogSegment: Sendable {
     endOffset += bytes
   }
 
-  /// Forgets the entries from `index` on; the file must then be cut at the new `endOffset`.
+  /// Forgets the entries from `index` on (all of them when `index` is the first); the file must
+  /// then be cut at the new `endOffset`.
   mutating func truncate(from index: UInt64) {
-    precondition(index > firstIndex && index <= lastIndex, "truncation point outside the segment")
+    precondition(index >= firstIndex && index <= lastIndex, "truncation point outside the segment")
     let keep = position(of: index)
     endOffset = recordOffsets[keep]
     recordOffsets.removeSubrange(keep...)

@@ -1,8 +1,8 @@
 /// Why the durable log refused to open or to write: a code a program can switch on and a
 /// message a person can act on, naming the file and byte offset involved when there is one.
 ///
-/// Every error from the log is fatal to the replica: the runtime stops rather than vote or
-/// acknowledge with a log it cannot trust.
+/// Every error from the log but ``Code/noSpace`` is fatal to the replica: the runtime stops
+/// rather than vote or acknowledge with a log it cannot trust.
 public struct RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
   /// The kind of failure.
   public enum Code: String, Hashable, Sendable {
@@ -20,8 +20,13 @@ public struct RaftLogError: Error, Hashable, Sendable, CustomStringConvertible {
     case inconsistentState
     /// An entry's payload is larger than ``DurableRaftLog/entryDataBytesMax``.
     case entryTooLarge
-    /// A system call on a log file or the log directory failed (disk full, I/O error, ...).
+    /// A system call on a log file or the log directory failed (I/O error, failed fsync, ...).
     case ioFailure
+    /// A write found the file system full (ENOSPC) or the quota used up (EDQUOT). The failed
+    /// call left the log as it was before the call (a partial write is cut off again), so the
+    /// same call may be repeated once space returns. A failed fsync is never this code: after
+    /// one, the kernel may have dropped the unwritten pages, so a retry proves nothing.
+    case noSpace
     /// Another process or ``DurableRaftLog`` instance holds the log directory's lock.
     case directoryInUse
   }

@@ -12,6 +12,8 @@ public struct RaftLogStatistics: Hashable, Sendable {
   public var segmentsDeleted: UInt64 = 0
   /// Entries read from segment files because they were no longer in the tail cache.
   public var entriesReadFromFiles: UInt64 = 0
+  /// Appends whose write failed (a full disk) and were undone.
+  public var appendsRolledBack: UInt64 = 0
   /// Bytes of a torn record cut off the tail of the log when it was opened.
   public var tornBytesRemovedOnOpen: Int = 0
 

@@ -6,43 +6,68 @@ extension RaftLoop {
   /// rest waits for it (the durability contract in RaftCore's documentation).
   func pumpReady() {
     guard readyInFlight == nil, failure == nil, node.hasReady else { return }
-    let ready = node.ready()
-    readyInFlight = ready
+    var ready = node.ready()
     noteSoftState(ready.softState)
     learnAddresses(ready.entries)
+    if ready.messagesMayPrecedePersistence && !ready.messages.isEmpty {
+      // A leader's appends go out while its own fsync runs: followers persist in parallel.
+      transport.send(ready.messages)
+      ready.messages = []
+    }
+    readyInFlight = ready
     guard ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil else {
       finishReady(persistError: nil)
       return
     }
+    persist(ready, from: .snapshot)
+  }
+
+  /// Persists `ready` on the persistence queue from `first` on (the earlier steps are done) and
+  /// reports `.persisted` with nil or a ``PersistFailure`` naming the step that failed.
+  func persist(_ ready: Ready, from first: PersistStep) {
     let log = self.log
     let statistics = self.statistics
     persistQueue.async { [self] in
+      var step = first
       do {
-        if let snapshot = ready.snapshot { try log.installSnapshot(snapshot) }
-        if !ready.entries.isEmpty { try log.append(ready.entries) }
-        if let hardState = ready.hardState { try log.setHardState(hardState) }
+        if step == .snapshot, let snapshot = ready.snapshot { try log.installSnapshot(snapshot) }
+        step = max(step, .entries)
+        if step == .entries, !ready.entries.isEmpty { try log.append(ready.entries) }
+        step = max(step, .hardState)
+        if step == .hardState, let hardState = ready.hardState { try log.setHardState(hardState) }
+        step = .sync
         if ready.mustSync {
           try log.sync()
           statistics.recordSync(entries: ready.entries.count)
         }
         enqueue(.persisted(nil))
       } catch {
-        enqueue(.persisted(error))
+        enqueue(.persisted(PersistFailure(step: step, underlying: error)))
       }
     }
   }
 
   /// The Ready is durable: send its messages, hand its committed entries and reads to the apply
-  /// thread, start a snapshot install if asked, and let the core advance.
+  /// thread, start a snapshot install if asked, and let the core advance. A full disk keeps the
+  /// Ready for a retry (``stallPersist(_:)``); any other failure stops Raft.
   func finishReady(persistError: Error?) {
     guard let ready = readyInFlight else { preconditionFailure("no Ready in flight") }
     if let persistError {
+      if let stalled = persistError as? PersistFailure, stalled.isOutOfSpace {
+        stallPersist(stalled)
+        return
+      }
       // Losing the log is fatal: answering anything now could break Raft's promises.
-      failure = persistError
-      logger.critical("stopping Raft: the log could not be written: \(persistError)")
+      let cause = (persistError as? PersistFailure)?.underlying ?? persistError
+      failure = cause
+      logger.critical("stopping Raft: the log could not be written: \(cause)")
       pending.failAll(.stopped)
-      applier.fail(persistError)
+      applier.fail(cause)
       return
+    }
+    if let stall = persistStall {
+      persistStall = nil
+      logger.notice("the Raft log is writable again after \(stall.failedAttempts) failed attempts; resuming")
     }
     if !ready.messages.isEmpty { transport.send(ready.messages) }
     if let snapshot = ready.snapshot { applier.snapshotInstalled(at: snapshot.last) }

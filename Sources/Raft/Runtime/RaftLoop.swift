@@ -21,13 +21,15 @@ final class RaftLoop: @unchecked Sendable {
   let transport: any RaftTransport
   let applier: ApplyLoop
   let pending: PendingRequests
-  private let configuration: RaftServerConfiguration
+  let configuration: RaftServerConfiguration
   let logger: Logger
   let persistQueue = DispatchQueue(label: "raft-persist")
   var readyInFlight: Ready?
   var lastSoftState: SoftState?
   var installingSnapshot = false
   var failure: Error?
+  /// Set while the Ready in flight waits for disk space (see `stallPersist`).
+  var persistStall: PersistStall?
   let statistics: RaftStatisticsBox
 
   init(
@@ -87,6 +89,7 @@ final class RaftLoop: @unchecked Sendable {
       if now >= nextTick {
         node.tick()
         pending.expire(now: now)
+        retryStalledPersistIfDue()
         nextTick = now.addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
       }
       pumpReady()
@@ -108,6 +111,7 @@ final class RaftLoop: @unchecked Sendable {
   }
 
   private func handle(_ input: RaftInput) {
+    if refusedWhileStalled(input) { return }
     switch input {
     case .messages(let messages):
       for message in messages { node.step(message) }

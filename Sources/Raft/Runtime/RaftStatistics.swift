@@ -6,6 +6,8 @@ public struct RaftStatistics: Sendable, Hashable {
   public var syncs: UInt64 = 0
   /// Entries made durable by those syncs.
   public var entriesSynced: UInt64 = 0
+  /// Attempts to persist a Ready that failed because the log's disk was full (each retried).
+  public var persistAttemptsFailed: UInt64 = 0
 }
 
 /// The runtime's counters behind a lock.
@@ -17,6 +19,10 @@ final class RaftStatisticsBox: Sendable {
       $0.syncs += 1
       $0.entriesSynced += UInt64(entries)
     }
+  }
+
+  func recordPersistFailure() {
+    value.withLock { $0.persistAttemptsFailed += 1 }
   }
 
   var snapshot: RaftStatistics { value.withLock { $0 } }

@@ -16,6 +16,7 @@ final class LocalNetwork: Sendable {
 
   private let peers = Mutex<[PeerID: Peer]>([:])
   private let isolated = Mutex<Set<PeerID>>([])
+  private let sent = Mutex<[PeerID: Int]>([:])
 
   func transport(for peer: PeerID) -> LocalTransport { LocalTransport(network: self, local: peer) }
 
@@ -36,7 +37,11 @@ final class LocalNetwork: Sendable {
   func isolate(_ peer: PeerID) { _ = isolated.withLock { $0.insert(peer) } }
   func heal(_ peer: PeerID) { _ = isolated.withLock { $0.remove(peer) } }
 
+  /// Messages `peer`'s runtime has handed to its transport so far (delivered or not).
+  func sentCount(from peer: PeerID) -> Int { sent.withLock { $0[peer, default: 0] } }
+
   func deliver(_ messages: [RaftMessage], from sender: PeerID) {
+    sent.withLock { $0[sender, default: 0] += messages.count }
     let cut = isolated.withLock { $0 }
     guard !cut.contains(sender) else { return }
     var byPeer: [PeerID: [RaftMessage]] = [:]
