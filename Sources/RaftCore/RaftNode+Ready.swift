@@ -36,6 +36,9 @@ extension RaftNode {
     ready.mustSync =
       hardState.term != reportedHardState.term || hardState.vote != reportedHardState.vote
       || !ready.entries.isEmpty || ready.snapshot != nil
+    ready.messagesMayPrecedePersistence =
+      role == .leader && ready.snapshot == nil
+      && hardState.term == reportedHardState.term && hardState.vote == reportedHardState.vote
     outbox = []
     readStates = []
     noticeToReport = nil

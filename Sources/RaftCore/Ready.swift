@@ -4,7 +4,8 @@
 /// 1. Persist `snapshot` (the log now starts after it), then `entries` (writing entry *i*
 ///    discards every persisted entry at or after *i*), then `hardState`; fsync when `mustSync`.
 /// 2. Only then send `messages`: a vote or an acknowledgement must never leave before the state
-///    it promises is durable.
+///    it promises is durable. (A leader's messages may go first, when
+///    `messagesMayPrecedePersistence` says so.)
 /// 3. Apply `committedEntries` in order (all are already durable), serve `readStates` once the
 ///    applied index reaches theirs, and start installing a checkpoint for `snapshotNotice`.
 /// 4. Call `advance(_:)` with this Ready.
@@ -30,6 +31,11 @@ public struct Ready: Sendable {
   /// Whether the writes must be fsync'd before the messages go out (term, vote or entries
   /// changed). A commit-only change may be written lazily.
   public var mustSync: Bool = false
+  /// Whether `messages` may leave before the writes are durable, in parallel with them
+  /// (Raft thesis §10.2.1): true for a leader whose term and vote are already durable, as its
+  /// messages (appends, heartbeats, read answers) promise nothing about its own log. The leader
+  /// counts its own entries towards a commit only at `advance()`, once they are durable.
+  public var messagesMayPrecedePersistence: Bool = false
 
   public init() {}
 

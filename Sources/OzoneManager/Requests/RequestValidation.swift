@@ -81,7 +81,12 @@ enum RequestValidation {
     let last = bytes[bytes.count - 1]
     if first == UInt8(ascii: "-") || first == UInt8(ascii: ".") { return "names cannot start with '-' or '.'" }
     if last == UInt8(ascii: "-") || last == UInt8(ascii: ".") { return "names cannot end with '-' or '.'" }
-    if name.contains("..") || name.contains("-.") || name.contains(".-") {
+    // A byte scan: String.contains(String) goes through Foundation and was a visible share of a
+    // write's CPU time.
+    let dot = UInt8(ascii: ".")
+    let dash = UInt8(ascii: "-")
+    for (byte, next) in zip(bytes, bytes.dropFirst()) where (byte == dot || byte == dash) && (next == dot || next == dash) {
+      if byte == dash && next == dash { continue }
       return "names cannot contain '..', '-.' or '.-'"
     }
     if bytes.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }) {

@@ -1,7 +1,8 @@
 import RaftCore
 
 /// The driver of each node: the Ready cycle under the durability contract (write, fsync, only
-/// then send; apply; advance), with the safety oracle consulted at every step.
+/// then send, except a leader's messages, which may go while it writes; apply; advance), with
+/// the safety oracle consulted at every step.
 extension Simulation {
   func tick(_ node: Int, incarnation: UInt64) throws(SimulationViolation) {
     guard nodes[node].incarnation == incarnation, nodes[node].condition != .crashed else { return }
@@ -54,7 +55,13 @@ extension Simulation {
         try finish(ready, at: node)
         continue
       }
-      nodes[node].outstandingReady = ready
+      var waiting = ready
+      if ready.messagesMayPrecedePersistence {
+        // A leader's messages go out while its own fsync is under way (thesis §10.2.1).
+        try sendAll(ready.messages, from: node)
+        waiting.messages = []
+      }
+      nodes[node].outstandingReady = waiting
       let delay = UInt64(
         random.integer(
           in: Int(options.fsyncMinimumMicroseconds)...Int(options.fsyncMaximumMicroseconds)))
@@ -81,10 +88,7 @@ extension Simulation {
   /// Sends, applies and acknowledges a Ready whose writes are as durable as it asked.
   private func finish(_ ready: Ready, at node: Int) throws(SimulationViolation) {
     nodes[node].outstandingReady = nil
-    for message in ready.messages {
-      try checkSentAfterSync(message, from: node)
-      send(message)
-    }
+    try sendAll(ready.messages, from: node)
     for entry in ready.committedEntries {
       try apply(entry, at: node)
     }
@@ -101,6 +105,14 @@ extension Simulation {
       try install(checkpoint, at: node)
     }
     serveConfirmedReads(at: node)
+  }
+
+  /// Sends each message, checking first that it promises nothing that is not yet durable.
+  private func sendAll(_ messages: [RaftMessage], from node: Int) throws(SimulationViolation) {
+    for message in messages {
+      try checkSentAfterSync(message, from: node)
+      send(message)
+    }
   }
 
   private func send(_ message: RaftMessage) {
