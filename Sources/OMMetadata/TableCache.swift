@@ -19,6 +19,12 @@ public final class TableCache<Value: Sendable>: Sendable {
     public var epoch: UInt64
     /// nil is a tombstone: deleted in the cache, maybe not yet in the database.
     public var value: Value?
+
+    @inlinable
+    init(epoch: UInt64, value: Value?) {
+      self.epoch = epoch
+      self.value = value
+    }
   }
 
   /// The answer of a cache lookup.
@@ -29,12 +35,15 @@ public final class TableCache<Value: Sendable>: Sendable {
   }
 
   public let mode: Mode
-  private let entries = Mutex<[[UInt8]: Entry]>([:])
+  // Inlinable lookups (below) read it: apply calls them from another module for every request,
+  // and an unspecialised generic call instantiated type metadata at run time each time.
+  @usableFromInline let entries = Mutex<[[UInt8]: Entry]>([:])
 
   public init(mode: Mode) {
     self.mode = mode
   }
 
+  @inlinable
   public func lookup(_ key: [UInt8]) -> Lookup {
     let entry = entries.withLock { $0[key] }
     switch (entry, mode) {
@@ -47,6 +56,7 @@ public final class TableCache<Value: Sendable>: Sendable {
   }
 
   /// Records a change made by apply at log index `epoch`.
+  @inlinable
   public func put(_ key: [UInt8], _ value: Value?, epoch: UInt64) {
     entries.withLock { $0[key] = Entry(epoch: epoch, value: value) }
   }

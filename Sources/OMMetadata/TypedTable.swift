@@ -33,7 +33,9 @@ public final class TypedTable<Value: SwiftProtobuf.Message & Sendable>: Sendable
     cache.removeAll()
   }
 
-  /// The row at `key`, as apply left it (cache) or as flushed (database).
+  /// The row at `key`, as apply left it (cache) or as flushed (database). Inlinable so that apply
+  /// (another module) calls a specialised copy.
+  @inlinable
   public func get(_ key: [UInt8]) throws -> Value? {
     switch cache.lookup(key) {
     case .exists(let value): return value

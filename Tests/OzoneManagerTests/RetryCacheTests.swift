@@ -16,6 +16,8 @@ import Testing
     return response
   }
 
+  private func serialized(_ response: OMResponse) -> [UInt8] { try! response.serializedBytes() }
+
   private func key(_ callID: UInt64) -> RetryCache.Key { RetryCache.Key(clientID: "client", callID: callID) }
 
   /// Admits `callID` at `now`; returns the trace id of a cached answer, or nil when it must be proposed.
@@ -31,15 +33,39 @@ import Testing
 
   @Test func aRepeatGetsTheFirstAnswerUntilItExpires() {
     let cache = RetryCache(expirySeconds: 300, entriesMax: 100)
-    cache.recordApplied(key(1), answer(1), now: Self.start)
+    cache.recordApplied(key(1), answer: serialized(answer(1)), now: Self.start)
     #expect(retry(cache, 1, at: Self.start.addingTimeInterval(299)) == "answer-1")
     #expect(retry(cache, 1, at: Self.start.addingTimeInterval(301)) == nil)
+  }
+
+  @Test func aCachedAnswerComesBackWhole() {
+    var info = KeyInfo()
+    info.volumeName = "vol1"
+    info.bucketName = "bucket1"
+    info.keyName = "a/b"
+    info.objectID = 42
+    var tag = KeyValue()
+    tag.key = "k"
+    tag.value = "v"
+    info.metadata = [tag]
+    var response = answer(1)
+    response.cmdType = .createKey
+    response.createKeyResponse = CreateKeyResponse.with {
+      $0.keyInfo = info
+      $0.clientID = 7
+    }
+    let cache = RetryCache(expirySeconds: 300, entriesMax: 100)
+    cache.recordApplied(key(1), answer: serialized(response), now: Self.start)
+    let seen = Mutex<OMResponse?>(nil)
+    let admission = cache.admit(key(1), now: Self.start) { answer in seen.withLock { $0 = answer } }
+    #expect(admission == .answered)
+    #expect(seen.withLock { $0 } == response, "the retry gets every field of the first answer, the key session included")
   }
 
   @Test func expiredAnswersLeaveTheCacheAsNewOnesArrive() {
     let cache = RetryCache(expirySeconds: 10, entriesMax: 1_000_000)
     for callID in 1...5_000 as ClosedRange<UInt64> {
-      cache.recordApplied(key(callID), answer(callID), now: Self.start.addingTimeInterval(Double(callID) / 100))
+      cache.recordApplied(key(callID), answer: serialized(answer(callID)), now: Self.start.addingTimeInterval(Double(callID) / 100))
     }
     // At 50 s, answers recorded before 40 s have expired: 1000 answers remain.
     #expect(cache.count == 1_000)
@@ -49,7 +75,7 @@ import Testing
   @Test func theBoundForgetsTheOldestAnswersFirst() {
     let cache = RetryCache(expirySeconds: 300, entriesMax: 1_000)
     for callID in 1...3_000 as ClosedRange<UInt64> {
-      cache.recordApplied(key(callID), answer(callID), now: Self.start)
+      cache.recordApplied(key(callID), answer: serialized(answer(callID)), now: Self.start)
     }
     #expect(cache.count == 1_000)
     #expect(retry(cache, 2_001, at: Self.start) == "answer-2001")
@@ -58,9 +84,20 @@ import Testing
 
   @Test func anAnswerRecordedAgainIsKeptUntilItsNewTime() {
     let cache = RetryCache(expirySeconds: 10, entriesMax: 1_000)
-    cache.recordApplied(key(1), answer(1), now: Self.start)
-    cache.recordApplied(key(1), answer(2), now: Self.start.addingTimeInterval(8))
-    cache.recordApplied(key(2), answer(3), now: Self.start.addingTimeInterval(12))
+    cache.recordApplied(key(1), answer: serialized(answer(1)), now: Self.start)
+    cache.recordApplied(key(1), answer: serialized(answer(2)), now: Self.start.addingTimeInterval(8))
+    cache.recordApplied(key(2), answer: serialized(answer(3)), now: Self.start.addingTimeInterval(12))
     #expect(retry(cache, 1, at: Self.start.addingTimeInterval(12)) == "answer-2")
+  }
+
+  @Test func aRetryWaitingForItsFirstAttemptGetsTheAppliedAnswer() {
+    let cache = RetryCache(expirySeconds: 300, entriesMax: 100)
+    #expect(cache.admit(key(1), now: Self.start) { _ in } == .propose)
+    let seen = Mutex<String?>(nil)
+    let admission = cache.admit(key(1), now: Self.start) { response in seen.withLock { $0 = response.message } }
+    #expect(admission == .answered)
+    #expect(seen.withLock { $0 } == nil, "the first attempt has no answer yet")
+    cache.recordApplied(key(1), answer: serialized(answer(1)), now: Self.start)
+    #expect(seen.withLock { $0 } == "answer-1")
   }
 }

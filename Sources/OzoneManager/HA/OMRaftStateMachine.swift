@@ -71,10 +71,12 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
         return []
       }
       let (request, response) = try stateMachine.applyLogged(entry.data, at: position)
+      // Serialized once: the same bytes go to the retry cache and, on the leader, to the client.
+      let answer: [UInt8] = try response.serializedBytes()
       if let request, !request.clientID.isEmpty {
-        retryCache.recordApplied(RetryCache.Key(clientID: request.clientID, callID: request.callID), response)
+        retryCache.recordApplied(RetryCache.Key(clientID: request.clientID, callID: request.callID), answer: answer)
       }
-      return try response.serializedBytes()
+      return answer
     }
   }
 

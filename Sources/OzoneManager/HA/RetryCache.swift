@@ -34,7 +34,10 @@ final class RetryCache: Sendable {
 
   private enum Entry {
     case inFlight(waiters: [@Sendable (OMResponse) -> Void])
-    case done(OMResponse, recorded: Date)
+    /// The answer serialized: a decoded `OMResponse` keeps one storage object sized for every
+    /// response type (with a CreateKey answer, about 500 heap bytes), its bytes are about a tenth
+    /// of that, which matters at up to `entriesMax` answers on every replica.
+    case done(answer: [UInt8], recorded: Date)
   }
 
   /// What the caller should do with a write.
@@ -67,10 +70,10 @@ final class RetryCache: Sendable {
 
   /// Registers a write about to be proposed on the leader; a repeat gets the first answer.
   func admit(_ key: Key, now: Date = Date(), respond: @escaping @Sendable (OMResponse) -> Void) -> Admission {
-    let (admission, cached): (Admission, OMResponse?) = state.withLock { state in
+    let (admission, cached): (Admission, [UInt8]?) = state.withLock { state in
       switch state.entries[key] {
-      case .done(let response, let recorded)? where now.timeIntervalSince(recorded) < expirySeconds:
-        return (.answered, response)
+      case .done(let answer, let recorded)? where now.timeIntervalSince(recorded) < expirySeconds:
+        return (.answered, answer)
       case .inFlight(let waiters)?:
         state.entries[key] = .inFlight(waiters: waiters + [respond])
         return (.answered, nil)
@@ -80,20 +83,24 @@ final class RetryCache: Sendable {
         return (.propose, nil)
       }
     }
-    if let cached { respond(cached) }
+    // The bytes were serialized from an OMResponse by `recordApplied`: they always decode.
+    if let cached { respond(try! OMResponse(serializedBytes: cached)) }
     return admission
   }
 
-  /// Called by apply on every replica with the response of a logged write.
-  func recordApplied(_ key: Key, _ response: OMResponse, now: Date = Date()) {
+  /// Called by apply on every replica with the serialized response of a logged write.
+  func recordApplied(_ key: Key, answer: [UInt8], now: Date = Date()) {
     let waiters = state.withLock { state in
       let waiting: [@Sendable (OMResponse) -> Void]
       if case .inFlight(let list)? = state.entries[key] { waiting = list } else { waiting = [] }
-      state.entries[key] = .done(response, recorded: now)
+      state.entries[key] = .done(answer: answer, recorded: now)
       state.recorded.append((key, now))
       dropOld(&state, now: now)
       return waiting
     }
+    guard !waiters.isEmpty else { return }
+    // The state machine serialized these bytes from an OMResponse: they always decode.
+    let response = try! OMResponse(serializedBytes: answer)
     for waiter in waiters { waiter(response) }
   }
 

@@ -120,9 +120,13 @@ final class OMClientService: RPCServiceHandler {
     raft.propose(bytes) { [self] result in
       switch result {
       case .success(let replyBytes):
-        let response = (try? OMResponse(serializedBytes: replyBytes))
-          ?? .failure(cmdType, OMException(.internalError, "the state machine's answer does not decode"))
-        respond(response, responder)
+        // The state machine's bytes go out as they are; only the metrics read their status.
+        guard let status = OMResponse.status(inSerialized: replyBytes) else {
+          respond(.failure(cmdType, OMException(.internalError, "the state machine's answer does not decode")), responder)
+          return
+        }
+        metrics.requestCompleted(type: cmdType, status: status)
+        responder.succeed(bytes: replyBytes)
       case .failure(let error):
         if cmdType == .prepare { stateMachine.prepareState.abandonGate() }
         let refusal = self.response(for: error, cmdType)
