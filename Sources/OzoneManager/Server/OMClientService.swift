@@ -24,6 +24,7 @@ final class OMClientService: RPCServiceHandler {
   private let limits: OMRequestLimits
   private let clock: @Sendable () -> UInt64
   private let metrics: OMMetrics
+  private let requestIDs = RequestIDGenerator()
 
   init(
     raft: RaftServer, service: OMServiceConfiguration, stateMachine: OMRaftStateMachine, retryCache: RetryCache,
@@ -102,7 +103,7 @@ final class OMClientService: RPCServiceHandler {
     if cacheable, retryCache.admit(key, respond: { [self] in respond($0, responder) }) == .answered { return }
     let context = PreExecuteContext(
       nowMilliseconds: clock(), userName: request.userInfo.userName.isEmpty ? "anonymous" : request.userInfo.userName,
-      randomID: { UInt64.random(in: 1...UInt64.max) })
+      randomID: { [requestIDs] in requestIDs.next() })
     let prepared: OMRequest
     let bytes: [UInt8]
     do {
