@@ -19,6 +19,7 @@ final class RPCServerConnection: ChannelInboundHandler {
   private var outstanding: [UInt64: UInt64] = [:]
   private var nextToken: UInt64 = 0
   private var writer = RPCFrameWriter()
+  private let mailbox = RPCAnswerMailbox()
 
   init(service: any RPCServiceHandler, limits: RPCLimits, counters: RPCServerCounters) {
     self.service = service
@@ -117,7 +118,7 @@ final class RPCServerConnection: ChannelInboundHandler {
     outstanding[header.callId] = token
     let callContext = makeCallContext(header, eventLoop: context.eventLoop)
     let responder = RPCResponder(
-      connection: NIOLoopBound(self, eventLoop: context.eventLoop), callId: header.callId,
+      connection: NIOLoopBound(self, eventLoop: context.eventLoop), mailbox: mailbox, callId: header.callId,
       token: token)
     service.handle(
       method: header.name, payload: payload, context: callContext, responder: responder)

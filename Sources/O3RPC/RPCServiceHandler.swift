@@ -26,6 +26,8 @@ public struct RPCCallContext: Sendable {
 /// Answers one call; may be used from any thread. Only the first answer counts.
 public struct RPCResponder: Sendable {
   let connection: NIOLoopBound<RPCServerConnection>
+  /// The connection's answers from other threads, delivered in batches (see `RPCAnswerMailbox`).
+  let mailbox: RPCAnswerMailbox
   let callId: UInt64
   /// Distinguishes this call from a later one that reuses its call id.
   let token: UInt64
@@ -48,12 +50,13 @@ public struct RPCResponder: Sendable {
   private func deliver(_ outcome: Result<ByteBuffer, RPCRemoteError>) {
     if connection.eventLoop.inEventLoop {
       connection.value.answer(callId: callId, token: token, outcome)
-    } else {
+    } else if mailbox.post(RPCAnswerMailbox.Answer(callId: callId, token: token, outcome: outcome)) {
       let connection = self.connection
-      let callId = self.callId
-      let token = self.token
+      let mailbox = self.mailbox
       connection.eventLoop.execute {
-        connection.value.answer(callId: callId, token: token, outcome)
+        for answer in mailbox.takeAll() {
+          connection.value.answer(callId: answer.callId, token: answer.token, answer.outcome)
+        }
       }
     }
   }
