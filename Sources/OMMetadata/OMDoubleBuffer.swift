@@ -15,6 +15,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   private let condition = NSCondition()
   private var current: [(termIndex: TermIndex, part: OMBatchPart)] = []
   private var unflushedCount = 0
+  /// Row changes of the `unflushedCount` transactions: what they keep in memory until flushed.
+  private var unflushedChanges = 0
   private var held = false
   private var stopping = false
   private var flushThreadRunning = false
@@ -70,6 +72,7 @@ public final class OMDoubleBuffer: @unchecked Sendable {
         "transactions must be added in log order")
       current.append((termIndex: termIndex, part: part))
       unflushedCount += 1
+      unflushedChanges += part.changeCount
       condition.broadcast()
     }
   }
@@ -98,6 +101,9 @@ public final class OMDoubleBuffer: @unchecked Sendable {
 
   /// How many batches have been written (a batch holds one or more transactions).
   public var batchCount: Int { condition.withLock { flushCount } }
+
+  /// Row changes queued or being written: the table rows the buffer holds in memory.
+  public var pendingChangeCount: Int { condition.withLock { unflushedChanges } }
 
   /// How many `add` calls are waiting for the flush to make room (back-pressure in effect).
   public var blockedAddCount: Int { condition.withLock { blockedAdders } }
@@ -134,6 +140,7 @@ public final class OMDoubleBuffer: @unchecked Sendable {
       precondition(!flushThreadRunning && current.isEmpty, "restart needs a stopped, drained buffer")
       stopping = false
       unflushedCount = 0
+      unflushedChanges = 0
       flushed = flushedUpTo
       let due = waiters.filter { $0.index <= flushedUpTo.index }.map(\.callback)
       waiters.removeAll { $0.index <= flushedUpTo.index }
@@ -180,8 +187,10 @@ public final class OMDoubleBuffer: @unchecked Sendable {
 
   private func finish(_ batch: [(termIndex: TermIndex, part: OMBatchPart)]) {
     let last = batch[batch.count - 1].termIndex
+    let changes = batch.reduce(0) { $0 + $1.part.changeCount }
     let due: [@Sendable () -> Void] = condition.withLock {
       unflushedCount -= batch.count
+      unflushedChanges -= changes
       flushed = last
       flushCount += 1
       let due = waiters.filter { $0.index <= last.index }.map(\.callback)

@@ -62,6 +62,24 @@ import Testing
     #expect(seen.withLock { $0 } == response, "the retry gets every field of the first answer, the key session included")
   }
 
+  @Test func answersOfMoreClientsThanTheSharedIDsHoldAreAllKept() {
+    let cache = RetryCache(expirySeconds: 300, entriesMax: 100_000)
+    let clients = RetryCache.clientIDsMax * 2 + 1
+    for client in 0..<clients {
+      for callID in 1...2 as ClosedRange<UInt64> {
+        let key = RetryCache.Key(clientID: "client-\(client)", callID: callID)
+        cache.recordApplied(key, answer: serialized(answer(UInt64(client) * 10 + callID)), now: Self.start)
+      }
+    }
+    #expect(cache.count == clients * 2)
+    for client in [0, RetryCache.clientIDsMax, clients - 1] {
+      let seen = Mutex<String?>(nil)
+      let key = RetryCache.Key(clientID: "client-\(client)", callID: 2)
+      #expect(cache.admit(key, now: Self.start) { response in seen.withLock { $0 = response.message } } == .answered)
+      #expect(seen.withLock { $0 } == "answer-\(client * 10 + 2)", "client \(client) gets its own answer")
+    }
+  }
+
   @Test func expiredAnswersLeaveTheCacheAsNewOnesArrive() {
     let cache = RetryCache(expirySeconds: 10, entriesMax: 1_000_000)
     for callID in 1...5_000 as ClosedRange<UInt64> {

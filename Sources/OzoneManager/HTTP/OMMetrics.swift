@@ -1,4 +1,5 @@
 import O3RPC
+import OMMetadata
 import OMProto
 import Raft
 import Synchronization
@@ -85,6 +86,12 @@ public final class OMMetrics: Sendable {
     var rpc: RPCServerStatistics
     var raftLog: RaftLogDiskUsage
     var lastSnapshotIndex: UInt64
+    /// Rows each table cache holds (`OMMetadataStore.cacheEntryCounts`).
+    var tableCacheEntries: [(table: OMTableName, entries: Int)] = []
+    /// Row changes the double buffer holds, queued or being written.
+    var doubleBufferPendingEntries = 0
+    /// Answers and in-flight writes the retry cache holds.
+    var retryCacheEntries = 0
   }
 
   /// The whole `/prom` page.
@@ -102,6 +109,7 @@ public final class OMMetrics: Sendable {
     writer.gauge(
       "o3_om_double_buffer_blocked_applies", help: "Applies waiting because too many transactions are unflushed.",
       Double(sample.blockedApplies))
+    renderMemory(sample, into: &writer)
     writer.gauge("o3_om_raft_log_bytes", help: "Bytes of the Raft log's segment files.", Double(sample.raftLog.bytes))
     writer.gauge("o3_om_raft_log_segments", help: "Segment files of the Raft log.", Double(sample.raftLog.segments))
     writer.gauge(
@@ -129,6 +137,23 @@ public final class OMMetrics: Sendable {
     for peer in status.peers {
       writer.sample("o3_om_raft_follower_lag_entries", labels: [("node", peer.nodeId)], Double(peer.lag))
     }
+  }
+
+  /// What the OM keeps in memory in proportion to its load: each is bounded (flushes, the
+  /// unflushed-transaction limit, the retry cache's bound and expiry), and these show it.
+  private func renderMemory(_ sample: Sample, into writer: inout PrometheusTextWriter) {
+    writer.family(
+      "o3_om_table_cache_entries", .gauge,
+      help: "Rows a table's cache holds in memory, tombstones included (key tables: only what is not yet flushed).")
+    for (table, entries) in sample.tableCacheEntries {
+      writer.sample("o3_om_table_cache_entries", labels: [("table", table.rawValue)], Double(entries))
+    }
+    writer.gauge(
+      "o3_om_double_buffer_pending_entries", help: "Table row changes the double buffer holds, queued or being written.",
+      Double(sample.doubleBufferPendingEntries))
+    writer.gauge(
+      "o3_om_retry_cache_entries", help: "Write answers (and writes in flight) the retry cache holds for retried calls.",
+      Double(sample.retryCacheEntries))
   }
 
   private func renderRPC(_ rpc: RPCServerStatistics, into writer: inout PrometheusTextWriter) {

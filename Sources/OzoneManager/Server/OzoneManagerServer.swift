@@ -215,7 +215,8 @@ public final class OzoneManagerServer: Sendable {
               reporter: reporter, transferTimeout: transferTimeout(settings), reloadConfiguration: settings.reloadConfiguration,
               heartbeatInterval: .milliseconds(settings.raft.tickMilliseconds * settings.raft.raft.heartbeatIntervalTicks),
               logger: logger)),
-          reporter: reporter, metrics: metrics, store: store, doubleBuffer: doubleBuffer, raft: raft, group: group)
+          reporter: reporter, metrics: metrics, store: store, doubleBuffer: doubleBuffer, retryCache: retryCache, raft: raft,
+          group: group)
       } catch {
         await raft.shutdown()
         throw error
@@ -291,7 +292,7 @@ public final class OzoneManagerServer: Sendable {
   /// Starts the client RPC server, then the HTTP server; a failure names the key of the port.
   private static func startServers(
     _ settings: Settings, router: RPCRouter, reporter: OMStatusReporter, metrics: OMMetrics,
-    store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, group: any EventLoopGroup
+    store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, retryCache: RetryCache, raft: RaftServer, group: any EventLoopGroup
   ) async throws -> (rpc: RPCServer, http: OMHTTPServer) {
     let local = settings.service.local
     let rpcServer: RPCServer
@@ -310,7 +311,8 @@ public final class OzoneManagerServer: Sendable {
       "/prom": { _ in
         let sample = OMMetrics.Sample(
           status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
-          raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index)
+          raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index, tableCacheEntries: store.cacheEntryCounts,
+          doubleBufferPendingEntries: doubleBuffer.pendingChangeCount, retryCacheEntries: retryCache.count)
         return OMHTTPResponse(contentType: PrometheusTextWriter.contentType, body: metrics.render(sample))
       },
     ]
