@@ -4,5 +4,5 @@ import ArgumentParser
 struct FreonCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "freon", abstract: "Generate load (like 'ozone freon').",
-    subcommands: [OMKeyGenerator.self, OMKeyReader.self])
+    subcommands: [OMKeyGenerator.self, OMBucketGenerator.self, OMKeyReader.self])
 }

@@ -28,7 +28,7 @@ struct FreonReport: Encodable {
     }
   }
 
-  /// The freon subcommand: `omkg`, `omkr`.
+  /// The freon subcommand: `omkg`, `ombg`, `omkr`.
   var generator: String
   /// The OM calls one operation makes, e.g. `CreateKey+CommitKey`.
   var operation: String

@@ -51,24 +51,24 @@ struct OMKeyGenerator: AsyncParsableCommand {
   /// Creates the volume and the bucket unless they exist, as Ozone's freon does. The bucket gets
   /// no quota, so a volume that has a space quota refuses it (Ozone's rule): use another volume.
   static func ensureBucket(_ client: OzoneClient, volume: String, bucket: String) async throws {
+    try await ensureVolume(client, volume: volume)
+    do {
+      _ = try await client.bucketInfo(volume, bucket)
+    } catch let error as OzoneClientError where error.status == .bucketNotFound {
+      do {
+        try await client.createBucket(OMBucketGenerator.bucketInfo(volume: volume, bucket: bucket))
+      } catch let error as OzoneClientError where error.status == .bucketAlreadyExists {}
+    }
+  }
+
+  /// Creates the volume unless it exists (another generator racing to create it is fine).
+  static func ensureVolume(_ client: OzoneClient, volume: String) async throws {
     do {
       _ = try await client.volumeInfo(volume)
     } catch let error as OzoneClientError where error.status == .volumeNotFound {
       do {
         try await client.createVolume(volume)
       } catch let error as OzoneClientError where error.status == .volumeAlreadyExists {}
-    }
-    do {
-      _ = try await client.bucketInfo(volume, bucket)
-    } catch let error as OzoneClientError where error.status == .bucketNotFound {
-      var info = BucketInfo()
-      info.volumeName = volume
-      info.bucketName = bucket
-      info.quotaInBytes = -1
-      info.quotaInNamespace = -1
-      do {
-        try await client.createBucket(info)
-      } catch let error as OzoneClientError where error.status == .bucketAlreadyExists {}
     }
   }
 }
