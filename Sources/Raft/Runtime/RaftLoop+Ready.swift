@@ -15,11 +15,25 @@ extension RaftLoop {
       ready.messages = []
     }
     readyInFlight = ready
-    guard ready.snapshot != nil || !ready.entries.isEmpty || ready.hardState != nil else {
-      finishReady(persistError: nil)
+    guard ready.snapshot != nil || !ready.entries.isEmpty || ready.mustSync else {
+      // Nothing goes to disk now (at most a new commit index, which the log keeps in memory
+      // until its next sync): the hop to the persistence queue and back would only add two
+      // thread wake-ups to the path of every commit.
+      finishReady(persistError: recordCommitOnly(ready.hardState))
       return
     }
     persist(ready, from: .snapshot)
+  }
+
+  /// Records a hard state that needs no fsync (only its commit index changed), on the loop thread.
+  private func recordCommitOnly(_ hardState: HardState?) -> PersistFailure? {
+    guard let hardState else { return nil }
+    do {
+      try log.setHardState(hardState)
+      return nil
+    } catch {
+      return PersistFailure(step: .hardState, underlying: error)
+    }
   }
 
   /// Persists `ready` on the persistence queue from `first` on (the earlier steps are done) and
