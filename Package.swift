@@ -130,7 +130,7 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
-        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient",
+        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

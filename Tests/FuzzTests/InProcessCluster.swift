@@ -101,10 +101,5 @@ final class InProcessCluster: Sendable {
     for server in servers.values { await server.shutdown() }
   }
 
-  private static func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: FuzzEventLoops.group).bind(host: "127.0.0.1", port: 0).wait()
-    let port = channel.localAddress!.port!
-    try channel.close().wait()
-    return port
-  }
+  private static func freePort() throws -> Int { try FreePorts.allocate(1)[0] }
 }

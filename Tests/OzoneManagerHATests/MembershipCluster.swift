@@ -23,7 +23,7 @@ final class MembershipCluster: @unchecked Sendable {
   ]
 
   private init() throws {
-    let base = try Self.freeBase()
+    let base = try LocalPorts.freeBase(nodeCount: 4)
     layout = try LocalServiceLayout(root: directory.path, basePort: base, nodeCount: 4)
     founders = try LocalServiceLayout(root: directory.path, basePort: base, nodeCount: 3)
   }
@@ -112,16 +112,6 @@ final class MembershipCluster: @unchecked Sendable {
       guard Date() < deadline else { throw TestFailure("timed out waiting for \(what)") }
       try await Task.sleep(for: .milliseconds(100))
     }
-  }
-
-  /// A base port whose four nodes' ports are all free now (see `LocalPorts.freeBase`).
-  private static func freeBase() throws -> Int {
-    for _ in 0..<200 {
-      let base = Int.random(in: 20_000..<32_000)
-      let layout = try LocalServiceLayout(root: "/unused", basePort: base, nodeCount: 4)
-      if layout.portsWithKeys.allSatisfy({ PortProbe.isFree(host: "127.0.0.1", port: $0.port) }) { return base }
-    }
-    throw TestFailure("no free base port found")
   }
 }
 

@@ -3,6 +3,7 @@ import Foundation
   import Glibc
 #endif
 import OzoneManager
+import O3TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -130,16 +131,12 @@ final class TemporaryDirectory {
 
 /// Base ports for `o3 local --base-port` in tests.
 enum LocalPorts {
-  /// A base whose nine ports are all free now. Bases come from below Linux's ephemeral range
-  /// (32768 and up), so the tests' own outgoing connections never take one meanwhile; another
-  /// process may still take one before `o3 local` binds it (a small race the caller accepts).
-  static func freeBase() throws -> Int {
-    for _ in 0..<200 {
-      let base = Int.random(in: 20_000..<32_000)
-      let layout = try LocalServiceLayout(root: "/unused", basePort: base)
-      if layout.portsWithKeys.allSatisfy({ PortProbe.isFree(host: "127.0.0.1", port: $0.port) }) { return base }
+  /// A base whose ports for `nodeCount` OMs are all free now and handed out to no other test of
+  /// this run (see `FreePorts`).
+  static func freeBase(nodeCount: Int = 3) throws -> Int {
+    try FreePorts.allocateBase { base in
+      try LocalServiceLayout(root: "/unused", basePort: base, nodeCount: nodeCount).portsWithKeys.map(\.port)
     }
-    throw TestFailure("no free base port found")
   }
 }
 

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import O3Common
 import O3RPC
+import O3TestSupport
 import OMMetadata
 import OMProto
 import OzoneManager
@@ -159,26 +160,8 @@ final class OMCluster: @unchecked Sendable {
     }
   }
 
-  /// A port nothing listens on right now, handed out once per process.
-  ///
-  /// Chosen below Linux's ephemeral range (32768 and up), where the kernel never picks a port on
-  /// its own: a port taken from `bind(0)` and released could be given to another test's listener
-  /// or outgoing connection before the OM binds it ("Address already in use").
-  private static func freePort() throws -> Int {
-    for _ in 0..<portAttemptsMax {
-      let candidate = Int.random(in: 20_000..<32_768)
-      guard handedOutPorts.withLock({ $0.insert(candidate).inserted }) else { continue }
-      guard let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: candidate).wait()
-      else { continue }
-      try channel.close().wait()
-      return candidate
-    }
-    throw HarnessError("no free port below 32768 after \(portAttemptsMax) attempts")
-  }
-
-  private static let portAttemptsMax = 1_000
-  private static let handedOutPorts = Mutex<Set<Int>>([])
+  /// A port nothing listens on right now, handed out once per test process (see `FreePorts`).
+  private static func freePort() throws -> Int { try FreePorts.allocate(1)[0] }
 }
 
 struct OMProcessTimeout: Error, CustomStringConvertible {
