@@ -4,13 +4,13 @@
 ///
 /// * The **loop thread** (`RaftLoop`) owns the core. It takes inputs in batches — inbound
 ///   messages, proposals, reads, admin requests, completions — ticks the core every
-///   `tickMilliseconds`, and runs one `Ready` at a time.
-/// * The **persistence queue** writes a Ready's snapshot metadata, entries and hard state to the
-///   `DurableRaftLog` and fsyncs once when the Ready says `mustSync`. While it runs, the loop keeps
-///   taking proposals into the core, so the next Ready carries all of them and one fsync covers
-///   them (group commit). Messages of a Ready are sent only after it is durable: a follower
+///   `tickMilliseconds`, and runs one `Ready` at a time: it writes the Ready's snapshot metadata,
+///   entries and hard state to the `DurableRaftLog` and fsyncs once when the Ready says
+///   `mustSync`, then sends, applies and advances. Inputs that arrive during the fsync gather in
+///   the inbox, so the next Ready carries all of them and one fsync covers them (group commit).
+///   Messages that wait for persistence are sent only after the Ready is durable: a follower
 ///   acknowledges only fsync'd entries, and the core counts the leader's own log only after
-///   `advance()` (RaftCore's durability contract).
+///   `advance()` (RaftCore's durability contract); a leader's appends leave before its fsync.
 /// * The **apply thread** (`ApplyLoop`) hands committed entries to the `ReplicatedStateMachine` in
 ///   log order, completes each proposal with the response to its own entry (or `notCommitted` if
 ///   another leader's entry took the index), runs linearizable reads once the apply reaches their

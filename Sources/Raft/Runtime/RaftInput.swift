@@ -12,8 +12,6 @@ enum RaftInput: Sendable {
   case membershipChange(MembershipChange, ProposalWaiter)
   case read([UInt8], ReadWaiter)
   case transfer(PeerID, @Sendable (RaftServerError?) -> Void)
-  /// The persistence queue finished the Ready in flight (nil) or failed.
-  case persisted(Error?)
   /// The state machine installed a checkpoint (nil: it failed).
   case snapshotInstalled(InstalledCheckpoint?)
   case unreachable(PeerID)

@@ -2,62 +2,44 @@ import Foundation
 import RaftCore
 
 extension RaftLoop {
-  /// Starts the next Ready when none is in flight: persistence goes to its own queue and the
-  /// rest waits for it (the durability contract in RaftCore's documentation).
+  /// Runs the next Ready when none is in flight: persist it on this thread, then act on it (the
+  /// durability contract in RaftCore's documentation).
+  ///
+  /// Inputs that arrive during the fsync wait in the inbox and are all stepped before the next
+  /// Ready, which then carries everything that came meanwhile: one fsync covers them all (group
+  /// commit). A leader's appends leave before its own fsync, so followers persist in parallel.
   func pumpReady() {
     guard readyInFlight == nil, failure == nil, node.hasReady else { return }
     var ready = node.ready()
     noteSoftState(ready.softState)
     learnAddresses(ready.entries)
     if ready.messagesMayPrecedePersistence && !ready.messages.isEmpty {
-      // A leader's appends go out while its own fsync runs: followers persist in parallel.
       transport.send(ready.messages)
       ready.messages = []
     }
     readyInFlight = ready
-    guard ready.snapshot != nil || !ready.entries.isEmpty || ready.mustSync else {
-      // Nothing goes to disk now (at most a new commit index, which the log keeps in memory
-      // until its next sync): the hop to the persistence queue and back would only add two
-      // thread wake-ups to the path of every commit.
-      finishReady(persistError: recordCommitOnly(ready.hardState))
-      return
-    }
-    persist(ready, from: .snapshot)
+    finishReady(persistError: persist(ready, from: .snapshot))
   }
 
-  /// Records a hard state that needs no fsync (only its commit index changed), on the loop thread.
-  private func recordCommitOnly(_ hardState: HardState?) -> PersistFailure? {
-    guard let hardState else { return nil }
+  /// Persists `ready` from `first` on (the earlier steps are done); nil when it is durable, or a
+  /// ``PersistFailure`` naming the step that failed. Syncs only when the Ready must be durable (a
+  /// new commit index alone stays in the log's memory until its next sync).
+  func persist(_ ready: Ready, from first: PersistStep) -> PersistFailure? {
+    var step = first
     do {
-      try log.setHardState(hardState)
+      if step == .snapshot, let snapshot = ready.snapshot { try log.installSnapshot(snapshot) }
+      step = max(step, .entries)
+      if step == .entries, !ready.entries.isEmpty { try log.append(ready.entries) }
+      step = max(step, .hardState)
+      if step == .hardState, let hardState = ready.hardState { try log.setHardState(hardState) }
+      step = .sync
+      if ready.mustSync {
+        try log.sync()
+        statistics.recordSync(entries: ready.entries.count)
+      }
       return nil
     } catch {
-      return PersistFailure(step: .hardState, underlying: error)
-    }
-  }
-
-  /// Persists `ready` on the persistence queue from `first` on (the earlier steps are done) and
-  /// reports `.persisted` with nil or a ``PersistFailure`` naming the step that failed.
-  func persist(_ ready: Ready, from first: PersistStep) {
-    let log = self.log
-    let statistics = self.statistics
-    persistQueue.async { [self] in
-      var step = first
-      do {
-        if step == .snapshot, let snapshot = ready.snapshot { try log.installSnapshot(snapshot) }
-        step = max(step, .entries)
-        if step == .entries, !ready.entries.isEmpty { try log.append(ready.entries) }
-        step = max(step, .hardState)
-        if step == .hardState, let hardState = ready.hardState { try log.setHardState(hardState) }
-        step = .sync
-        if ready.mustSync {
-          try log.sync()
-          statistics.recordSync(entries: ready.entries.count)
-        }
-        enqueue(.persisted(nil))
-      } catch {
-        enqueue(.persisted(PersistFailure(step: step, underlying: error)))
-      }
+      return PersistFailure(step: step, underlying: error)
     }
   }
 

@@ -38,7 +38,7 @@ extension RaftLoop {
     guard var stall = persistStall, let ticks = stall.ticksUntilRetry, let ready = readyInFlight else { return }
     stall.ticksUntilRetry = ticks > 1 ? ticks - 1 : nil
     persistStall = stall
-    if stall.ticksUntilRetry == nil { persist(ready, from: stall.resumeStep) }
+    if stall.ticksUntilRetry == nil { finishReady(persistError: persist(ready, from: stall.resumeStep)) }
   }
 
   /// While stalled, refuses new proposals, membership changes and reads at once as not led here:

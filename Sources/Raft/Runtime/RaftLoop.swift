@@ -3,11 +3,9 @@ import Logging
 import RaftCore
 
 /// The thread that owns the Raft core: it takes inputs in batches, ticks the core on time, and
-/// runs one Ready at a time through persist → send → apply → advance.
-///
-/// While a Ready is being persisted (the fsync runs on the persistence queue) the loop keeps
-/// stepping messages and taking proposals, so the next Ready carries everything that arrived
-/// meanwhile: one fsync covers them all (group commit).
+/// runs one Ready at a time through persist → send → apply → advance, all on this thread (as etcd
+/// does). While a Ready's fsync runs, inputs gather in the inbox; the next batch steps them all,
+/// so the next Ready's one fsync covers everything that arrived meanwhile (group commit).
 final class RaftLoop: @unchecked Sendable {
   // @unchecked: `inbox` and `stopping` are guarded by `condition`; every other mutable field is
   // touched only on the loop thread.
@@ -23,7 +21,6 @@ final class RaftLoop: @unchecked Sendable {
   let pending: PendingRequests
   let configuration: RaftServerConfiguration
   let logger: Logger
-  let persistQueue = DispatchQueue(label: "raft-persist")
   var readyInFlight: Ready?
   var lastSoftState: SoftState?
   var installingSnapshot = false
@@ -50,8 +47,6 @@ final class RaftLoop: @unchecked Sendable {
     condition.withLock { running = true }
     let thread = Thread { [self] in
       run()
-      // Anything still being persisted finishes before the loop counts as stopped.
-      persistQueue.sync {}
       condition.withLock {
         running = false
         condition.broadcast()
@@ -72,7 +67,7 @@ final class RaftLoop: @unchecked Sendable {
     }
   }
 
-  /// Stops the loop and waits until it and any persistence in flight have finished.
+  /// Stops the loop and waits until it has finished (a Ready being persisted is finished first).
   func stop() {
     condition.withLock {
       stopping = true
@@ -138,8 +133,6 @@ final class RaftLoop: @unchecked Sendable {
       } catch {
         completion(.from(error))
       }
-    case .persisted(let error):
-      finishReady(persistError: error)
     case .snapshotInstalled(let installed):
       installingSnapshot = false
       if let installed {
