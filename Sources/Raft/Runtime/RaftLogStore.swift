@@ -1,8 +1,8 @@
 import RaftCore
 
 /// The durable log the runtime drives: what the core reads (`RaftStorage`) plus the writes a
-/// Ready asks for. Implementations are internally synchronised: the loop thread reads while
-/// the persistence thread writes.
+/// Ready asks for. Implementations are internally synchronised: the loop thread reads and
+/// writes, and the apply thread purges (and status calls read) meanwhile.
 public protocol RaftLogStore: RaftStorage, AnyObject, Sendable {
   /// Writes entries (the first may replace a conflicting suffix); not yet durable.
   func append(_ entries: [LogEntry]) throws
