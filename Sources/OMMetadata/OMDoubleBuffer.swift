@@ -55,7 +55,10 @@ public final class OMDoubleBuffer: @unchecked Sendable {
       precondition(!flushThreadRunning, "the flush thread is already running")
       flushThreadRunning = true
     }
-    let thread = Thread { [self] in flushLoop() }
+    let thread = Thread { [self] in
+      nameCurrentThread("om-flush")
+      flushLoop()
+    }
     thread.name = "om-double-buffer-flush"
     thread.start()
   }

@@ -58,7 +58,10 @@ final class ApplyLoop: @unchecked Sendable {
 
   func start() {
     condition.withLock { running = true }
-    let thread = Thread { [self] in run() }
+    let thread = Thread { [self] in
+      nameCurrentThread("raft-apply")
+      run()
+    }
     thread.name = "raft-apply"
     thread.start()
   }

@@ -46,6 +46,7 @@ final class RaftLoop: @unchecked Sendable {
   func start() {
     condition.withLock { running = true }
     let thread = Thread { [self] in
+      nameCurrentThread("raft-loop")
       run()
       condition.withLock {
         running = false
