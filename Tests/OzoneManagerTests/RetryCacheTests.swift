@@ -90,6 +90,19 @@ import Testing
     #expect(retry(cache, 5_000, at: Self.start.addingTimeInterval(50)) == "answer-5000")
   }
 
+  @Test func aSweepFreesExpiredAnswersWithoutNewWrites() {
+    let cache = RetryCache(expirySeconds: 10, entriesMax: 1_000)
+    for callID in 1...100 as ClosedRange<UInt64> {
+      cache.recordApplied(key(callID), answer: serialized(answer(callID)), now: Self.start.addingTimeInterval(Double(callID) / 10))
+    }
+    cache.expire(now: Self.start.addingTimeInterval(9))
+    #expect(cache.count == 100, "nothing has expired yet")
+    cache.expire(now: Self.start.addingTimeInterval(15))
+    #expect(cache.count == 50, "answers recorded before 5 s have expired")
+    cache.expire(now: Self.start.addingTimeInterval(21))
+    #expect(cache.count == 0)
+  }
+
   @Test func theBoundForgetsTheOldestAnswersFirst() {
     let cache = RetryCache(expirySeconds: 300, entriesMax: 1_000)
     for callID in 1...3_000 as ClosedRange<UInt64> {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OMProto
 import Synchronization
 
@@ -132,6 +133,15 @@ final class RetryCache: Sendable {
   }
 
   var count: Int { state.withLock { $0.entries.count } }
+
+  /// Drops the answers that have expired by `now`. Writes drop them as they come; an OM that
+  /// receives none calls this on a timer (``sweepInterval``), so that it frees them too.
+  func expire(now: Date = Date()) {
+    state.withLock { dropOld(&$0, now: now) }
+  }
+
+  /// How often an OM sweeps its cache for expired answers.
+  static let sweepInterval = TimeAmount.seconds(30)
 
   /// Drops answers from the oldest while they have expired or the cache is over its bound. A
   /// queue record whose key was answered again later (or removed) no longer matches the entry

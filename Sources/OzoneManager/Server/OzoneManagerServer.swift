@@ -126,6 +126,8 @@ public final class OzoneManagerServer: Sendable {
   private let httpServer: OMHTTPServer
   private let reporter: OMStatusReporter
   private let installer: OMCheckpointInstaller
+  /// Frees expired retry-cache answers while no writes arrive.
+  private let retryCacheSweep: RepeatedTask
   private let logger: Logger
 
   /// How many checkpoints this OM installed from a leader (to catch up past its purged log)
@@ -143,9 +145,10 @@ public final class OzoneManagerServer: Sendable {
   private init(
     settings: Settings, store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, metrics: OMMetrics,
     rpcServer: RPCServer, httpServer: OMHTTPServer, reporter: OMStatusReporter, installer: OMCheckpointInstaller,
-    logger: Logger
+    retryCacheSweep: RepeatedTask, logger: Logger
   ) {
     self.installer = installer
+    self.retryCacheSweep = retryCacheSweep
     self.settings = settings
     self.store = store
     self.doubleBuffer = doubleBuffer
@@ -232,7 +235,10 @@ public final class OzoneManagerServer: Sendable {
         ])
       return OzoneManagerServer(
         settings: settings, store: store, doubleBuffer: doubleBuffer, raft: raft, metrics: metrics, rpcServer: servers.rpc,
-        httpServer: servers.http, reporter: reporter, installer: installer, logger: logger)
+        httpServer: servers.http, reporter: reporter, installer: installer,
+        retryCacheSweep: group.next().scheduleRepeatedTask(
+          initialDelay: RetryCache.sweepInterval, delay: RetryCache.sweepInterval) { _ in retryCache.expire() },
+        logger: logger)
     } catch {
       doubleBuffer.stop()
       store.close()
@@ -354,6 +360,7 @@ public final class OzoneManagerServer: Sendable {
   /// Stops accepting calls, stops Raft (after the apply thread's queued work), flushes what was
   /// applied, and closes the database.
   public func shutdown() async {
+    retryCacheSweep.cancel()
     await httpServer.shutdown()
     try? await rpcServer.shutdown()
     await raft.shutdown()
