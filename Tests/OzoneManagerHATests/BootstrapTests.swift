@@ -18,7 +18,7 @@ import Testing
     // The operator lists om4 in every running OM's file (they re-read it when asked) and in its own.
     for node in cluster.foundingNodeIDs + ["om4"] { try cluster.writeConfiguration(node, listing: cluster.layout) }
     let om4 = try cluster.launch("om4", ["--bootstrap"])
-    let joined = om4.waitForOutput(containing: "om4 joined the OM service as a voter")
+    let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
     try #require(joined, "om4 did not join:\n\(om4.output.text)\n\(om4.errors.text)")
     #expect(om4.output.text.contains("the configurations of om1,om2,om3 list om4"))
     #expect(om4.errors.text.contains("checkpoint"), "om4 caught up past the leader's purged log by a checkpoint")
@@ -75,7 +75,7 @@ import Testing
     #expect(!storage.isInitialized, "a refused bootstrap leaves nothing behind")
 
     let om4 = try cluster.launch("om4", ["--bootstrap", "--force"])
-    let joined = om4.waitForOutput(containing: "om4 joined the OM service as a voter")
+    let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
     try #require(joined, "om4 did not join:\n\(om4.output.text)\n\(om4.errors.text)")
     // Roles follows the leader's membership, so om4 shows even through a file that does not list it.
     let threeNodeFile = try cluster.clientConfigurationFile(listing: cluster.founders)

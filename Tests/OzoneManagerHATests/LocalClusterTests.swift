@@ -21,12 +21,12 @@ import Testing
   }
 
   /// Polls roles until `node` leads (it may take an election); the deadline is a safety net.
-  private func waitForLeader(_ node: String, _ configurationFile: String) throws -> [Role] {
+  private func waitForLeader(_ node: String, _ configurationFile: String) async throws -> [Role] {
     let deadline = Date().addingTimeInterval(60)
     while true {
       let current = try roles(configurationFile)
       if current.first(where: { $0.nodeID == node })?.serverRole == "LEADER" || Date() > deadline { return current }
-      usleep(100_000)
+      try await Task.sleep(for: .milliseconds(100))
     }
   }
 
@@ -34,7 +34,7 @@ import Testing
     let directory = TemporaryDirectory()
     let base = try LocalPorts.freeBase()
     let local = try O3Process(["local", "--base-port", "\(base)", "--data-directory", directory.path])
-    let ready = local.waitForOutput(containing: "Stop all three")
+    let ready = await local.waitForOutput(containing: "Stop all three")
     try #require(ready, "o3 local did not report a ready service:\n\(local.output.text)\n\(local.errors.text)")
 
     // The client configuration names the service as Ozone's clients expect, and says where it is.
@@ -89,7 +89,7 @@ import Testing
     let transfer = try O3Binary.run(["admin", "om", "transfer", "-n", target, "--conf", clientFile])
     #expect(transfer.exitCode == 0, "transfer: \(transfer.standardError)")
     #expect(transfer.standardOutput.contains("to \(target)"))
-    let afterTransfer = try waitForLeader(target, clientFile)
+    let afterTransfer = try await waitForLeader(target, clientFile)
     #expect(afterTransfer.first { $0.nodeID == target }?.serverRole == "LEADER")
     #expect(afterTransfer.first { $0.nodeID == leader.nodeID }?.serverRole == "FOLLOWER")
     let newTerm = try #require(afterTransfer.first { $0.nodeID == target }?.fields["term"] as? Int)

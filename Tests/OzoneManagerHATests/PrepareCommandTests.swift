@@ -8,7 +8,7 @@ import Testing
     let directory = TemporaryDirectory()
     let base = try LocalPorts.freeBase()
     let local = try O3Process(["local", "--base-port", "\(base)", "--data-directory", directory.path])
-    let ready = local.waitForOutput(containing: "Stop all three")
+    let ready = await local.waitForOutput(containing: "Stop all three")
     try #require(ready, "o3 local did not report a ready service:\n\(local.output.text)\n\(local.errors.text)")
     let clientFile = "\(directory.path)/ozone-site.xml"
     let shell = ["OZONE_CONF_DIR": directory.path]
@@ -50,7 +50,9 @@ import Testing
     #expect(after.exitCode == 0, "writes are accepted after cancelprepare: \(after.standardError)")
     let markers = ["om1", "om2", "om3"].map { "\(directory.path)/\($0)/om/current/prepareMarker" }
     let deadline = Date().addingTimeInterval(60)
-    while markers.contains(where: FileManager.default.fileExists(atPath:)) && Date() < deadline { usleep(50_000) }
+    while markers.contains(where: FileManager.default.fileExists(atPath:)) && Date() < deadline {
+      try await Task.sleep(for: .milliseconds(50))
+    }
     #expect(!markers.contains(where: FileManager.default.fileExists(atPath:)), "every OM applied CancelPrepare")
     #expect(local.terminate() == 0, "o3 local: \(local.errors.text)")
   }

@@ -79,12 +79,14 @@ final class O3Process {
   }
 
   /// Waits until standard output contains `text` (true), or the process ends or the generous
-  /// deadline passes first (false).
-  func waitForOutput(containing text: String, deadlineSeconds: Double = 180) -> Bool {
+  /// deadline passes first (false). Sleeps between looks without holding a thread: the tests
+  /// share Swift's cooperative pool (two threads on a two-core machine), and a blocked one stalls
+  /// every other test.
+  func waitForOutput(containing text: String, deadlineSeconds: Double = 180) async -> Bool {
     let deadline = Date().addingTimeInterval(deadlineSeconds)
     while !output.text.contains(text) {
       guard process.isRunning, Date() < deadline else { return output.text.contains(text) }
-      usleep(20_000)
+      try? await Task.sleep(for: .milliseconds(20))
     }
     return true
   }
