@@ -103,11 +103,9 @@ import Testing
 
   @Test func connectingToAPortWithoutServerFailsNamingTheAddress() async throws {
     try await withEventLoopGroup { group in
-      // A port that was just free: start a server, note its port, stop it.
-      let server = try await RPCServer.start(
-        host: "127.0.0.1", port: 0, handler: ParkingService(), group: group)
-      let port = server.localPort
-      try await server.shutdown()
+      // A port nobody listens on: below the ephemeral range, so no other test's listener or
+      // outgoing connection takes it, and handed out to this test alone.
+      let port = try FreePorts.allocate(1)[0]
       do {
         _ = try await RPCClient.connect(host: "127.0.0.1", port: port, group: group)
         Issue.record("connecting to a closed port succeeded")

@@ -12,10 +12,9 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct TransportFailureTests {
   @Test func downPeerIsReportedOnceAndReachedAfterItStarts() async throws {
     try await withEventLoopGroup { group in
-      // A port that was free a moment ago and has nobody listening now.
-      let placeholder = try await TestPeer.start(2, group: group)
-      let port = placeholder.transport.localPort
-      await placeholder.transport.shutdown()
+      // A port nobody listens on: below the ephemeral range, so no other test's listener or
+      // outgoing connection takes it, and handed out to this test alone.
+      let port = try FreePorts.allocate(1)[0]
 
       let leader = try await TestPeer.start(1, group: group)
       leader.transport.setAddress("127.0.0.1:\(port)", of: 2)
@@ -57,8 +56,9 @@ import Testing
   @Test func restartedPeerIsReconnected() async throws {
     try await withEventLoopGroup { group in
       let leader = try await TestPeer.start(1, group: group)
-      let follower = try await TestPeer.start(2, group: group)
-      let port = follower.transport.localPort
+      // Restarted on the same port later: one below the ephemeral range that no one else gets.
+      let port = try FreePorts.allocate(1)[0]
+      let follower = try await TestPeer.start(2, port: port, group: group)
       connectAll([leader, follower])
       leader.transport.send([numberedHeartbeat(from: 1, to: 2, 1)])
       try await waitUntil("the first heartbeat arrived") { follower.inbox.count == 1 }
