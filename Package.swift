@@ -27,7 +27,7 @@ let package = Package(
     // MARK: consensus (RaftCore imports only the standard library)
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
-    .target(name: "Raft", dependencies: ["RaftCore", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "Raft", dependencies: ["RaftCore", "O3Common", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: RPC
     .target(

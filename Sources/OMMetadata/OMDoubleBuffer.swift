@@ -1,4 +1,5 @@
 import Foundation
+import O3Common
 
 /// Batches applied transactions and writes them to RocksDB on a background thread.
 ///

@@ -5,7 +5,7 @@
 /// Names the calling thread as `top -H`, `perf` and `/proc/<pid>/task/*/comm` show it (Linux keeps
 /// 15 bytes). Foundation's `Thread.name` does not reach the kernel on Linux, and Glibc's
 /// `pthread_setname_np` is not visible to Swift, so this writes `/proc/thread-self/comm`.
-func nameCurrentThread(_ name: String) {
+public func nameCurrentThread(_ name: String) {
   #if os(Linux)
     let descriptor = open("/proc/thread-self/comm", O_WRONLY)
     guard descriptor >= 0 else { return }
