@@ -16,10 +16,10 @@ import Testing
     try #require(result.json as? [String: Any], "not one JSON object: \(result.standardOutput)")
   }
 
-  @Test func ombgCreatesOneBucketPerOperationAndReportsRateAndLatency() throws {
+  @Test func ombgCreatesOneBucketPerOperationAndReportsRateAndLatency() async throws {
     let directory = try initialisedDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let om = try OMProcess(metadataDirectory: directory)
+    let om = try await OMProcess.start(metadataDirectory: directory)
     let target = "127.0.0.1:\(om.port)"
 
     let run = try O3Binary.run(["freon", "ombg", "--om", target, "-v", "bgvol", "-n", "25", "-t", "4", "-p", "bench-", "--json"])
@@ -57,10 +57,10 @@ import Testing
     }
   }
 
-  @Test func omkrReadsTheKeysOmkgWroteAndCountsMissingOnesAsFailures() throws {
+  @Test func omkrReadsTheKeysOmkgWroteAndCountsMissingOnesAsFailures() async throws {
     let directory = try initialisedDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let om = try OMProcess(metadataDirectory: directory)
+    let om = try await OMProcess.start(metadataDirectory: directory)
     let target = "127.0.0.1:\(om.port)"
 
     let write = try O3Binary.run(["freon", "omkg", "--om", target, "-n", "20", "-t", "4", "-p", "k", "--json"])

@@ -48,8 +48,23 @@ final class OMProcess {
   let metadataDirectory: String
   private(set) var port = 0
 
-  /// Starts `o3 om` on 127.0.0.1 with a free port and waits until it says it is serving.
-  init(metadataDirectory: String) throws {
+  /// Starts `o3 om` on 127.0.0.1 with a free port and waits until it says it is serving. Sleeps
+  /// between looks without holding a thread: the tests share Swift's cooperative pool (two
+  /// threads on a two-core machine), and a blocked one stalls every other test.
+  static func start(metadataDirectory: String) async throws -> OMProcess {
+    let om = try OMProcess(metadataDirectory: metadataDirectory)
+    let deadline = Date().addingTimeInterval(60)
+    while om.port == 0 {
+      if let match = om.log.text.firstMatch(of: /address=127\.0\.0\.1:(\d+)/) { om.port = Int(match.1)! }
+      guard om.process.isRunning, Date() < deadline else {
+        throw OMProcessError(message: "o3 om did not start; its log:\n\(om.log.text)")
+      }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    return om
+  }
+
+  private init(metadataDirectory: String) throws {
     self.metadataDirectory = metadataDirectory
     process.executableURL = URL(fileURLWithPath: O3Binary.path)
     process.arguments = [
@@ -64,14 +79,6 @@ final class OMProcess {
       log.append(String(decoding: handle.availableData, as: UTF8.self))
     }
     try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    while port == 0 {
-      if let match = log.text.firstMatch(of: /address=127\.0\.0\.1:(\d+)/) { port = Int(match.1)! }
-      guard process.isRunning, Date() < deadline else {
-        throw OMProcessError(message: "o3 om did not start; its log:\n\(log.text)")
-      }
-      usleep(10_000)
-    }
   }
 
   var address: String { "o3://127.0.0.1:\(port)" }

@@ -30,11 +30,11 @@ import Testing
     #expect(result.standardError.split(separator: "\n").count == 1, "one line: \(result.standardError)")
   }
 
-  @Test func volumesBucketsAndKeysThroughTheShell() throws {
+  @Test func volumesBucketsAndKeysThroughTheShell() async throws {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try initialize(directory)
-    let om = try OMProcess(metadataDirectory: directory)
+    let om = try await OMProcess.start(metadataDirectory: directory)
     let root = om.address
 
     try shell("volume", "create", "\(root)/vol1", "--space-quota", "10GB", "--namespace-quota", "5", "-u", "alice")
@@ -87,7 +87,7 @@ import Testing
 
     // A clean stop keeps everything; a restart serves it again.
     #expect(om.stop() == 0, "SIGTERM stops the OM cleanly: \(om.output)")
-    let restarted = try OMProcess(metadataDirectory: directory)
+    let restarted = try await OMProcess.start(metadataDirectory: directory)
     let after = try #require(try shell("key", "list", "\(restarted.address)/vol1/bucket1", "--all").json as? [[String: Any]])
     #expect(after.count == 29)
     #expect(restarted.stop() == 0)
