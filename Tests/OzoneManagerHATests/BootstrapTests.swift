@@ -23,7 +23,7 @@ import Testing
     #expect(om4.output.text.contains("the configurations of om1,om2,om3 list om4"))
     #expect(om4.errors.text.contains("checkpoint"), "om4 caught up past the leader's purged log by a checkpoint")
     let clientFile = try cluster.clientConfigurationFile(listing: cluster.layout)
-    try await cluster.waitUntil("roles shows om4 as a follower") { try cluster.roles(clientFile)["om4"] == "FOLLOWER" }
+    try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(clientFile)["om4"] == "FOLLOWER" }
 
     let atJoin = writes.count
     try await cluster.waitUntil("writes continue with four voters") { writes.count >= atJoin + 60 }
@@ -53,7 +53,7 @@ import Testing
     #expect(cluster.terminate("om4") == 0, "SIGTERM stops om4 cleanly")
     try cluster.launch("om4")
     try await cluster.waitUntil("om4 is a voter again after its restart") {
-      ["FOLLOWER", "LEADER"].contains(try cluster.roles(clientFile)["om4"])
+      ["FOLLOWER", "LEADER"].contains(try await cluster.roles(clientFile)["om4"])
     }
     let missingAfterRestart = try await writes.missing(on: "om4", in: cluster)
     #expect(missingAfterRestart.isEmpty, "om4 lacks \(missingAfterRestart.prefix(5)) after its restart")
@@ -67,7 +67,7 @@ import Testing
     try cluster.writeConfiguration("om2", listing: cluster.layout)
     try cluster.writeConfiguration("om4", listing: cluster.layout)
 
-    let refused = try O3Binary.run(["om", "--conf", cluster.configurationFile("om4"), "--bootstrap"])
+    let refused = try await O3Binary.run(["om", "--conf", cluster.configurationFile("om4"), "--bootstrap"])
     #expect(refused.exitCode == 1)
     #expect(refused.standardError.contains("cannot bootstrap om4: OM(s) om1,om3 do not list it"), "\(refused.standardError)")
     #expect(refused.standardError.contains("--force"))
@@ -79,7 +79,7 @@ import Testing
     try #require(joined, "om4 did not join:\n\(om4.output.text)\n\(om4.errors.text)")
     // Roles follows the leader's membership, so om4 shows even through a file that does not list it.
     let threeNodeFile = try cluster.clientConfigurationFile(listing: cluster.founders)
-    try await cluster.waitUntil("roles shows om4 as a follower") { try cluster.roles(threeNodeFile)["om4"] == "FOLLOWER" }
+    try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(threeNodeFile)["om4"] == "FOLLOWER" }
 
     let client = try await cluster.client()
     try await client.createVolume("forced")

@@ -17,14 +17,14 @@ import Testing
     let leader = try await cluster.leader()
     let follower = try #require(cluster.foundingNodeIDs.first { $0 != leader })
     let clientFile = try cluster.clientConfigurationFile(listing: cluster.founders)
-    let result = try O3Binary.run(["admin", "om", "decommission", "--nodeid", follower, "--conf", clientFile])
+    let result = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", follower, "--conf", clientFile])
     #expect(result.exitCode == 0, "decommission: \(result.standardError)")
     #expect(result.standardOutput.contains("Decommissioned OM \(follower)"), "\(result.standardOutput)")
     #expect(cluster.terminate(follower) == 0, "the operator stops the removed OM")
 
     let remaining = cluster.foundingNodeIDs.filter { $0 != follower }
     try await cluster.waitUntil("roles lists only the remaining OMs") {
-      let roles = try cluster.roles(clientFile)
+      let roles = try await cluster.roles(clientFile)
       return Set(roles.keys) == Set(remaining) && roles.values.contains("LEADER")
     }
     let atRemoval = writes.count
@@ -52,21 +52,21 @@ import Testing
     let clientFile = try cluster.clientConfigurationFile(listing: cluster.founders)
 
     // Removing the live follower would leave the leader alone of two voters: refused.
-    let refused = try O3Binary.run(["admin", "om", "decommission", "--nodeid", up, "--conf", clientFile])
+    let refused = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", up, "--conf", clientFile])
     #expect(refused.exitCode != 0)
     #expect(refused.standardError.contains("QUORUM_AT_RISK"), "\(refused.standardError)")
-    #expect(try cluster.roles(clientFile)[up] == "FOLLOWER", "\(up) is still a member")
+    #expect(try await cluster.roles(clientFile)[up] == "FOLLOWER", "\(up) is still a member")
 
     // Removing the dead one leaves two live voters of two: allowed.
-    let removed = try O3Binary.run(["admin", "om", "decommission", "--nodeid", down, "--conf", clientFile])
+    let removed = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", down, "--conf", clientFile])
     #expect(removed.exitCode == 0, "decommission \(down): \(removed.standardError)")
 
     // The leader is never removed while it leads: it hands over to the other voter, who removes it.
-    let handedOver = try O3Binary.run(["admin", "om", "decommission", "--nodeid", leader, "--conf", clientFile])
+    let handedOver = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", leader, "--conf", clientFile])
     #expect(handedOver.exitCode == 0, "decommission \(leader): \(handedOver.standardError)")
     #expect(handedOver.standardOutput.contains("handed leadership to \(up)"), "\(handedOver.standardOutput)")
     #expect(handedOver.standardOutput.contains("voters are now \(up) "), "\(handedOver.standardOutput)")
-    try await cluster.waitUntil("\(up) leads alone") { try cluster.roles(clientFile) == [up: "LEADER"] }
+    try await cluster.waitUntil("\(up) leads alone") { try await cluster.roles(clientFile) == [up: "LEADER"] }
 
     let client = try await cluster.client()
     try await client.createVolume("alone")

@@ -13,8 +13,8 @@ import Testing
     var serverRole: String? { fields["serverRole"] as? String }
   }
 
-  private func roles(_ configurationFile: String) throws -> [Role] {
-    let result = try O3Binary.run(["admin", "om", "roles", "--json", "--conf", configurationFile])
+  private func roles(_ configurationFile: String) async throws -> [Role] {
+    let result = try await O3Binary.run(["admin", "om", "roles", "--json", "--conf", configurationFile])
     #expect(result.exitCode == 0, "o3 admin om roles: \(result.standardError)")
     let list = try #require(result.json as? [[String: [String: Any]]], "not Ozone's roles JSON: \(result.standardOutput)")
     return list.flatMap { $0.map { Role(nodeID: $0.key, fields: $0.value) } }
@@ -24,7 +24,7 @@ import Testing
   private func waitForLeader(_ node: String, _ configurationFile: String) async throws -> [Role] {
     let deadline = Date().addingTimeInterval(60)
     while true {
-      let current = try roles(configurationFile)
+      let current = try await roles(configurationFile)
       if current.first(where: { $0.nodeID == node })?.serverRole == "LEADER" || Date() > deadline { return current }
       try await Task.sleep(for: .milliseconds(100))
     }
@@ -54,11 +54,11 @@ import Testing
 
     // With OZONE_CONF_DIR set as printed, the shell reaches the service by its id.
     let shellEnvironment = ["OZONE_CONF_DIR": directory.path]
-    let create = try O3Binary.run(["sh", "volume", "create", "o3://omservice/vol1"], environment: shellEnvironment)
+    let create = try await O3Binary.run(["sh", "volume", "create", "o3://omservice/vol1"], environment: shellEnvironment)
     #expect(create.exitCode == 0, "o3 sh volume create: \(create.standardError)")
 
     // Exactly one leader, every node answering, all in the leader's term.
-    let initial = try roles(clientFile)
+    let initial = try await roles(clientFile)
     #expect(initial.map(\.nodeID) == ["om1", "om2", "om3"])
     let leaders = initial.filter { $0.serverRole == "LEADER" }
     try #require(leaders.count == 1, "roles: \(initial.map { ($0.nodeID, $0.serverRole ?? "-") })")
@@ -68,7 +68,7 @@ import Testing
     #expect(initial.allSatisfy { $0.fields["lag"] is Int })
 
     // The table form: Ozone's "om1 : LEADER (host)" line, term and lag after it.
-    let table = try O3Binary.run(["admin", "om", "roles", "--conf", clientFile])
+    let table = try await O3Binary.run(["admin", "om", "roles", "--conf", clientFile])
     #expect(table.standardOutput.contains("\(leader.nodeID) : LEADER (127.0.0.1) term="))
 
     // Every OM's HTTP port: the leader's /prom has the Raft gauges and each member's lag; a
@@ -86,7 +86,7 @@ import Testing
     #expect(followerPage.body.contains("<th>Leader</th><td>\(leader.nodeID)</td>"))
 
     // Transfer to a named follower, then -r to whichever follower is most up to date.
-    let transfer = try O3Binary.run(["admin", "om", "transfer", "-n", target, "--conf", clientFile])
+    let transfer = try await O3Binary.run(["admin", "om", "transfer", "-n", target, "--conf", clientFile])
     #expect(transfer.exitCode == 0, "transfer: \(transfer.standardError)")
     #expect(transfer.standardOutput.contains("to \(target)"))
     let afterTransfer = try await waitForLeader(target, clientFile)
@@ -95,16 +95,16 @@ import Testing
     let newTerm = try #require(afterTransfer.first { $0.nodeID == target }?.fields["term"] as? Int)
     #expect(newTerm > leader.fields["term"] as? Int ?? Int.max)
 
-    let random = try O3Binary.run(["admin", "om", "transfer", "-r", "--conf", clientFile])
+    let random = try await O3Binary.run(["admin", "om", "transfer", "-r", "--conf", clientFile])
     #expect(random.exitCode == 0, "transfer -r: \(random.standardError)")
     let randomLeader = try #require(random.standardOutput.firstMatch(of: /to (om\d)/)).1
     #expect(String(randomLeader) != target)
 
-    let info = try O3Binary.run(["sh", "volume", "info", "o3://omservice/vol1"], environment: shellEnvironment)
+    let info = try await O3Binary.run(["sh", "volume", "info", "o3://omservice/vol1"], environment: shellEnvironment)
     #expect(info.exitCode == 0, "o3 sh volume info after two transfers: \(info.standardError)")
     #expect((info.json as? [String: Any])?["name"] as? String == "vol1")
 
-    let unknown = try O3Binary.run(["admin", "om", "transfer", "-n", "om9", "--conf", clientFile])
+    let unknown = try await O3Binary.run(["admin", "om", "transfer", "-n", "om9", "--conf", clientFile])
     #expect(unknown.exitCode == 2)
     #expect(unknown.standardError.contains("om9 is not a node of the service"))
 
@@ -118,11 +118,11 @@ import Testing
     #expect(layout.portsWithKeys.allSatisfy { PortProbe.isFree(host: "127.0.0.1", port: $0.port) })
   }
 
-  @Test func localRefusesATakenPortAndNamesItsKey() throws {
+  @Test func localRefusesATakenPortAndNamesItsKey() async throws {
     let directory = TemporaryDirectory()
     let base = try LocalPorts.freeBase()
     let squatter = try ListeningSocket(port: base + 110)
-    let result = try O3Binary.run(["local", "--base-port", "\(base)", "--data-directory", directory.path])
+    let result = try await O3Binary.run(["local", "--base-port", "\(base)", "--data-directory", directory.path])
     #expect(result.exitCode == 1)
     #expect(
       result.standardError.contains("port \(base + 110) (ozone.om.ratis.port.omservice.om2)"),
@@ -145,11 +145,11 @@ struct OzoneConfigurationFile {
 
 /// A data directory from an older single-OM `o3 local` must not be mixed into a new service.
 @Suite struct LocalDataDirectoryTests {
-  @Test func localRefusesADirectoryWhereOnlySomeOMsHoldData() throws {
+  @Test func localRefusesADirectoryWhereOnlySomeOMsHoldData() async throws {
     let directory = TemporaryDirectory()
-    let initialise = try O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory.path)/om1"])
+    let initialise = try await O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory.path)/om1"])
     try #require(initialise.exitCode == 0, "o3 om --init: \(initialise.standardError)")
-    let result = try O3Binary.run(["local", "--base-port", "\(try LocalPorts.freeBase())", "--data-directory", directory.path])
+    let result = try await O3Binary.run(["local", "--base-port", "\(try LocalPorts.freeBase())", "--data-directory", directory.path])
     #expect(result.exitCode == 1)
     #expect(result.standardError.contains("only om1 of om1, om2, om3 hold data in \(directory.path)"), "stderr: \(result.standardError)")
     #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/om2/om/current/VERSION"), "nothing was initialised")

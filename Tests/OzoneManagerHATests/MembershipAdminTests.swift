@@ -99,7 +99,7 @@ import Testing
     await server.shutdown()
   }
 
-  @Test func reloadingLearnsAndUpdatesNodesButNeverTheLocalOneOrAnotherService() throws {
+  @Test func reloadingLearnsAndUpdatesNodesButNeverTheLocalOneOrAnotherService() async throws {
     let file = EditableConfiguration(Self.serviceConfiguration("/unused"))
     let service = try OMServiceConfiguration(configuration: file.value)
     let copy = service

@@ -96,8 +96,8 @@ final class MembershipCluster: @unchecked Sendable {
   func leader() async throws -> String { try await ClusterClients.leader(of: layout) }
 
   /// `o3 admin om roles --json --conf <file>` as node id → server role.
-  func roles(_ configurationFile: String) throws -> [String: String] {
-    let result = try O3Binary.run(["admin", "om", "roles", "--json", "--conf", configurationFile])
+  func roles(_ configurationFile: String) async throws -> [String: String] {
+    let result = try await O3Binary.run(["admin", "om", "roles", "--json", "--conf", configurationFile])
     guard result.exitCode == 0, let list = result.json as? [[String: [String: Any]]] else { return [:] }
     var roles: [String: String] = [:]
     for entry in list {

@@ -12,10 +12,10 @@ import Testing
     try #require(ready, "o3 local did not report a ready service:\n\(local.output.text)\n\(local.errors.text)")
     let clientFile = "\(directory.path)/ozone-site.xml"
     let shell = ["OZONE_CONF_DIR": directory.path]
-    let create = try O3Binary.run(["sh", "volume", "create", "o3://omservice/before"], environment: shell)
+    let create = try await O3Binary.run(["sh", "volume", "create", "o3://omservice/before"], environment: shell)
     #expect(create.exitCode == 0, "o3 sh volume create: \(create.standardError)")
 
-    let prepare = try O3Binary.run(["admin", "om", "prepare", "--conf", clientFile, "--prepare-check-interval", "0.2"])
+    let prepare = try await O3Binary.run(["admin", "om", "prepare", "--conf", clientFile, "--prepare-check-interval", "0.2"])
     #expect(prepare.exitCode == 0, "o3 admin om prepare: \(prepare.standardOutput)\n\(prepare.standardError)")
     let index = try #require(
       prepare.standardOutput.firstMatch(of: /successfully returned with Transaction Id : \[(\d+)\]/).map { UInt64($0.1) },
@@ -28,11 +28,11 @@ import Testing
     #expect(prepare.standardOutput.contains("OM Preparation successful!"))
     #expect(prepare.standardOutput.contains("All OMs are prepared"))
 
-    let refused = try O3Binary.run(["sh", "volume", "create", "o3://omservice/during"], environment: shell)
+    let refused = try await O3Binary.run(["sh", "volume", "create", "o3://omservice/during"], environment: shell)
     #expect(refused.exitCode != 0)
     #expect(refused.standardError.contains("NOT_SUPPORTED_OPERATION_WHEN_PREPARED"), "stderr: \(refused.standardError)")
     #expect(refused.standardError.contains("prepare mode"), "stderr: \(refused.standardError)")
-    let read = try O3Binary.run(["sh", "volume", "info", "o3://omservice/before"], environment: shell)
+    let read = try await O3Binary.run(["sh", "volume", "info", "o3://omservice/before"], environment: shell)
     #expect(read.exitCode == 0, "reads are served while prepared: \(read.standardError)")
     for node in ["om1", "om2", "om3"] {
       let marker = "\(directory.path)/\(node)/om/current/prepareMarker"
@@ -43,10 +43,10 @@ import Testing
       #expect(prometheusValue(prom.body, "o3_om_raft_log_segments") != nil)
     }
 
-    let cancel = try O3Binary.run(["admin", "om", "cancelprepare", "--conf", clientFile])
+    let cancel = try await O3Binary.run(["admin", "om", "cancelprepare", "--conf", clientFile])
     #expect(cancel.exitCode == 0, "o3 admin om cancelprepare: \(cancel.standardError)")
     #expect(cancel.standardOutput.contains("Cancel prepare succeeded"))
-    let after = try O3Binary.run(["sh", "volume", "create", "o3://omservice/after"], environment: shell)
+    let after = try await O3Binary.run(["sh", "volume", "create", "o3://omservice/after"], environment: shell)
     #expect(after.exitCode == 0, "writes are accepted after cancelprepare: \(after.standardError)")
     let markers = ["om1", "om2", "om3"].map { "\(directory.path)/\($0)/om/current/prepareMarker" }
     let deadline = Date().addingTimeInterval(60)

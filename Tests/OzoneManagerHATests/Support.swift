@@ -30,8 +30,18 @@ enum O3Binary {
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(standardOutput.utf8)) }
   }
 
-  /// Runs `o3 arguments…` to completion, with `environment` added to this process's.
-  static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+  /// Runs `o3 arguments…` to completion, with `environment` added to this process's. The wait
+  /// happens on a thread of its own: the tests share Swift's cooperative pool (two threads on a
+  /// two-core machine), and a command that takes seconds on a loaded machine must not stall them.
+  static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread {
+        continuation.resume(with: Swift.Result { try runWaiting(arguments, environment: environment) })
+      }
+    }
+  }
+
+  private static func runWaiting(_ arguments: [String], environment: [String: String]) throws -> Result {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
