@@ -17,6 +17,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+    .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
   ],
   targets: [
     // MARK: storage
@@ -54,7 +56,7 @@ let package = Package(
     .target(
       name: "RaftKV",
       dependencies: [
-        "Raft", "RaftCore", "RaftRPC", "O3RPC",
+        "Raft", "RaftCore", "RaftRPC", "O3RPC", "O3TestSupport",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
@@ -109,14 +111,18 @@ let package = Package(
       name: "O3TestSupport",
       dependencies: [
         "RaftSimulation", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Subprocess", package: "swift-subprocess"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ]),
-    .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
-    .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore"], exclude: ["testdata"]),
-    .testTarget(name: "RaftSimulationTests", dependencies: ["RaftSimulation", "RaftCore"]),
-    .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftCore", "RaftSimulation"]),
+    .testTarget(name: "O3TestSupportTests", dependencies: ["O3TestSupport"]),
+    .testTarget(name: "RocksDBTests", dependencies: ["O3TestSupport", "RocksDB"]),
+    .testTarget(name: "RaftCoreTests", dependencies: ["O3TestSupport", "RaftCore"], exclude: ["testdata"]),
+    .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "RaftSimulation", "RaftCore"]),
+    .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "Raft", "RaftCore", "RaftSimulation"]),
     .testTarget(
       name: "RaftProcessTests",
-      dependencies: ["RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),
+      dependencies: ["O3TestSupport", "RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),
     .testTarget(name: "O3RPCTests", dependencies: ["O3RPC", "O3TestSupport"]),
     .testTarget(
       name: "RaftRPCTests",
@@ -125,8 +131,8 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
-    .testTarget(name: "O3CommonTests", dependencies: ["O3Common"]),
-    .testTarget(name: "OMMetadataTests", dependencies: ["OMMetadata", "OMProto", "RocksDB"]),
+    .testTarget(name: "O3CommonTests", dependencies: ["O3TestSupport", "O3Common"]),
+    .testTarget(name: "OMMetadataTests", dependencies: ["O3TestSupport", "OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
@@ -135,10 +141,10 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
-    .testTarget(name: "O3CLITests", dependencies: ["O3CLI"]),
+    .testTarget(name: "O3CLITests", dependencies: ["O3TestSupport", "O3CLI"]),
     .testTarget(
       name: "OzoneClientTests",
-      dependencies: [
+      dependencies: ["O3TestSupport", 
         "OzoneClient", "O3RPC", "OMProto", "O3Common",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),

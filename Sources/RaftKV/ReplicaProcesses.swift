@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import O3RPC
+import O3TestSupport
 import RaftCore
 
 /// Replicas of the key-value store, each a separate `RaftKVServer serve` process on loopback:
@@ -13,7 +14,7 @@ public final class ReplicaProcesses: @unchecked Sendable {
   public let directory: String
   public let ids: [PeerID]
   private let tickMilliseconds: Int
-  private var processes: [PeerID: Process] = [:]
+  private var processes: [PeerID: ManagedProcess] = [:]
   private var raftPorts: [PeerID: Int] = [:]
   private var clientPorts: [PeerID: Int] = [:]
 
@@ -33,21 +34,19 @@ public final class ReplicaProcesses: @unchecked Sendable {
   /// Starts one replica (again): it keeps its log directory and, on restart, its ports, so the
   /// others reach it where they expect it.
   public func launch(_ id: PeerID) async throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = [
-      "serve", "--id", "\(id)", "--members", ids.map(\.description).joined(separator: ","),
-      "--directory", "\(directory)/replica-\(id)", "--tick-milliseconds", "\(tickMilliseconds)",
-      "--raft-port", "\(raftPorts[id] ?? 0)", "--client-port", "\(clientPorts[id] ?? 0)",
-    ]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.standardError
-    try process.run()
+    let process = try await ManagedProcess.start(
+      executable: executable,
+      arguments: [
+        "serve", "--id", "\(id)", "--members", ids.map(\.description).joined(separator: ","),
+        "--directory", "\(directory)/replica-\(id)", "--tick-milliseconds", "\(tickMilliseconds)",
+        "--raft-port", "\(raftPorts[id] ?? 0)", "--client-port", "\(clientPorts[id] ?? 0)",
+      ],
+      output: .collected)
     processes[id] = process
-    let line = await Self.firstLine(of: output.fileHandleForReading)
+    _ = await process.waitForOutput(containing: "\n", timeout: .seconds(120))
+    let line = process.standardOutput.split(separator: "\n").first.map(String.init) ?? ""
     guard let match = line.firstMatch(of: /READY raft=(\d+) client=(\d+)/) else {
-      throw ReplicaProcessError(message: "replica \(id) did not start: '\(line)'")
+      throw ReplicaProcessError(message: "replica \(id) did not start: '\(line)' \(process.standardError)")
     }
     raftPorts[id] = Int(match.1)!
     clientPorts[id] = Int(match.2)!
@@ -64,33 +63,18 @@ public final class ReplicaProcesses: @unchecked Sendable {
   }
 
   /// SIGKILL: the replica loses everything it had not fsync'd.
-  public func kill(_ id: PeerID) {
-    guard let process = processes[id], process.isRunning else { return }
-    Foundation.kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+  public func kill(_ id: PeerID) async {
+    await processes[id]?.kill()
   }
 
   public var clientAddresses: [PeerID: (host: String, port: Int)] {
     clientPorts.mapValues { (host: "127.0.0.1", port: $0) }
   }
 
-  /// Kills every replica and removes their directories.
+  /// Kills every replica (without waiting for the exits) and removes their directories.
   public func stopAll() {
-    for id in ids { kill(id) }
+    for process in processes.values { process.sendKill() }
     try? FileManager.default.removeItem(atPath: directory)
-  }
-
-  /// The first line a child prints, read on a thread of its own (the read blocks).
-  private static func firstLine(of handle: FileHandle) async -> String {
-    await withCheckedContinuation { continuation in
-      Thread.detachNewThread {
-        var bytes: [UInt8] = []
-        while let byte = handle.readData(ofLength: 1).first, byte != UInt8(ascii: "\n") {
-          bytes.append(byte)
-        }
-        continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-      }
-    }
   }
 }
 

@@ -6,7 +6,7 @@ import Testing
 /// Disk faults on real `o3 om` processes under the namespace workload (three OMs): a full Raft
 /// log disk, a flipped byte in a stopped minority OM's closed segment, and a torn last record.
 /// Each ends with the checks of ``FaultSession/finish(checking:)``.
-@Suite(.serialized) struct DiskFaultTests {
+@Suite(.watchdog, .serialized) struct DiskFaultTests {
   private let seed = FaultRunOptions.current.seed
 
   private func replay(_ test: String) -> String {
@@ -85,7 +85,7 @@ import Testing
     let segment = random.element(of: SegmentFiles.closedSegments(in: logDirectory))
     let offset = try SegmentFiles.flipByte(in: segment, random: &random)
     FaultLog.line("bit flip: \(segment) offset \(offset)")
-    try cluster.launch(victim)
+    try await cluster.launch(victim)
     let status = await cluster.process(victim)?.waitForExit(timeout: .seconds(120))
     #expect(status != nil && status != 0, "\(victim) refuses to start")
     let log = (try? String(contentsOfFile: cluster.node(victim).logFile, encoding: .utf8)) ?? ""
@@ -110,11 +110,11 @@ import Testing
     try await session.waitForWrites(40, "before the crash")
     var random = SimulationRandom(seed: seed)
     let victim = random.element(of: cluster.nodeIDs)
-    cluster.kill(victim)
+    await cluster.kill(victim)
     let segment = try #require(SegmentFiles.openSegment(in: cluster.node(victim).raftLogDirectory))
     let tornBytes = try SegmentFiles.appendTornRecord(to: segment, random: &random)
     FaultLog.line("torn record: \(tornBytes) bytes of a record appended to \(segment)")
-    try cluster.launch(victim)
+    try await cluster.launch(victim)
     try await session.waitForWrites(30, "after \(victim) restarted")
     let verdict = await session.finish()
     let log = (try? String(contentsOfFile: cluster.node(victim).logFile, encoding: .utf8)) ?? ""

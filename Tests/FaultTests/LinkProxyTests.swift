@@ -6,7 +6,7 @@ import Testing
 
 /// The fault proxy's modes, against an echo server on 127.0.0.1 (no timing is asserted: every
 /// wait polls for an effect with a generous deadline).
-@Suite struct LinkProxyTests {
+@Suite(.watchdog) struct LinkProxyTests {
   @Test func openForwardsBothWays() async throws {
     try await withEchoThroughProxy { proxy, client in
       try await client.send("hello")

@@ -1,8 +1,9 @@
 import RaftSimulation
+import O3TestSupport
 import Testing
 
 /// The namespace model against small histories whose verdict is known by hand.
-struct NamespaceModelTests {
+@Suite(.watchdog) struct NamespaceModelTests {
   private typealias Operation = HistoryOperation<NamespaceInput, NamespaceOutput>
 
   private func operation(_ client: UInt64, _ input: NamespaceInput, _ call: UInt64, _ output: NamespaceOutput?, _ returned: UInt64)

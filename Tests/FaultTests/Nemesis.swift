@@ -33,7 +33,7 @@ final class Nemesis: Sendable {
     switch event.kind {
     case .killRandom, .killLeader:
       let victim = event.kind == .killLeader ? leader : picked[0]
-      cluster.kill(victim)
+      await cluster.kill(victim)
       killed.withLock { _ = $0.insert(victim) }
       what = "kill -9 \(victim)"
     case .pauseLeader, .pauseRandom:
@@ -97,7 +97,7 @@ final class Nemesis: Sendable {
         let status = cluster.process(nodeID)?.exitStatus.map { "\($0)" } ?? "?"
         crashes.withLock { $0.append("\(nodeID) exited by itself with status \(status) (see \(cluster.node(nodeID).logFile))") }
       }
-      try? cluster.launch(nodeID)
+      try? await cluster.launch(nodeID)
     }
   }
 

@@ -31,9 +31,10 @@
 //                     "ozone.om.ha.raft.server.read.leader.lease.enabled=true")
 //   O3_FAULT_KEEP=1   keep the OMs' directories (logs, Raft logs, om.db) even when green;
 //                     they are always kept when a run fails
+import O3TestSupport
 import Testing
 
-@Suite(.serialized) struct NemesisTests {
+@Suite(.watchdog, .serialized) struct NemesisTests {
   @Test(.enabled(if: FaultRunOptions.current.nodeCounts.contains(3)))
   func threeOMsUnderNemesis() async throws {
     try await run(nodeCount: 3)

@@ -97,7 +97,7 @@ final class OMFaultCluster: Sendable {
         try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
         _ = try OMStorage(configuration: configuration).initialize()
       }
-      for node in nodes { try cluster.launch(node.nodeID) }
+      for node in nodes { try await cluster.launch(node.nodeID) }
       guard await cluster.waitForLeader(timeout: .seconds(180)) != nil else {
         throw FaultTestFailure("no leader was elected within 180 s of starting \(nodeCount) OMs (logs under \(root))")
       }
@@ -137,10 +137,10 @@ final class OMFaultCluster: Sendable {
   func node(_ nodeID: String) -> Node { nodes.first { $0.nodeID == nodeID }! }
 
   /// Starts (or restarts) the OM `nodeID`.
-  func launch(_ nodeID: String) throws {
+  func launch(_ nodeID: String) async throws {
     let node = node(nodeID)
-    let process = try ManagedProcess(
-      executable: O3Binary.path, arguments: ["om", "--conf", node.configurationFile], logFile: node.logFile)
+    let process = try await ManagedProcess.start(
+      executable: O3Binary.path, arguments: ["om", "--conf", node.configurationFile], output: .logFile(node.logFile))
     processes.withLock { $0[nodeID] = process }
   }
 
@@ -151,7 +151,7 @@ final class OMFaultCluster: Sendable {
   func isPaused(_ nodeID: String) -> Bool { process(nodeID)?.isPaused ?? false }
 
   /// kill -9 by pid; the OM loses whatever it had not fsync'd.
-  func kill(_ nodeID: String) { process(nodeID)?.kill() }
+  func kill(_ nodeID: String) async { await process(nodeID)?.kill() }
 
   func pause(_ nodeID: String) { process(nodeID)?.pause() }
 
@@ -167,9 +167,9 @@ final class OMFaultCluster: Sendable {
     if removeFiles { try? FileManager.default.removeItem(atPath: root) }
   }
 
-  /// kill -9 of every OM still running (synchronous, for `defer`).
+  /// kill -9 of every OM still running, without waiting for the exits (for `defer`).
   func killAll() {
-    for process in processes.withLock({ Array($0.values) }) { process.kill() }
+    for process in processes.withLock({ Array($0.values) }) { process.sendKill() }
   }
 
   // MARK: observing

@@ -1,9 +1,10 @@
 import O3RPC
+import O3TestSupport
 import Testing
 
 /// Fuzzed JSON bodies for the admin methods against an in-process OM: every call answered with
 /// JSON or an admin error code, nothing written, and the OM still leading and serving.
-@Suite(.serialized) struct AdminFuzzTests {
+@Suite(.watchdog, .serialized) struct AdminFuzzTests {
   @Test func fuzzedAdminCallsAreAnsweredAndChangeNothing() async throws {
     let settings = FuzzSettings(fuzzer: "AdminFuzzTests", defaultIterations: 150)
     let findings = FuzzFindings()

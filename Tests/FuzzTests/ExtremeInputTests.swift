@@ -1,12 +1,13 @@
 import O3RPC
 import OMProto
 import RaftProto
+import O3TestSupport
 import Testing
 
 /// Each class of bad input once, at its extreme, so that CI covers it whatever the fuzzers'
 /// seeds draw: nesting far past any decoder's depth limit, negative and huge lengths, a flood of
 /// calls past the outstanding-call bound.
-@Suite(.serialized) struct ExtremeInputTests {
+@Suite(.watchdog, .serialized) struct ExtremeInputTests {
   /// A valid request followed by something no encoder would write.
   enum ExtremeRequest: String, CaseIterable, Sendable {
     case unbalancedGroups20000Deep, balancedGroups15000Deep, nestedMessages5000Deep, negativeCommandType

@@ -1,10 +1,11 @@
 import RaftRPC
+import O3TestSupport
 import Testing
 
 /// Fuzzed O3RPC byte streams on an in-process OM's two ports: each complete frame answered once
 /// (or the connection closed for a framing error), nothing written without a reply saying so,
 /// and the OM serving afterwards.
-@Suite(.serialized) struct FrameFuzzTests {
+@Suite(.watchdog, .serialized) struct FrameFuzzTests {
   @Test func fuzzedFramesOnTheClientPort() async throws {
     let settings = FuzzSettings(fuzzer: "FrameFuzzTests.fuzzedFramesOnTheClientPort", defaultIterations: 60)
     let findings = FuzzFindings()

@@ -1,9 +1,10 @@
+import O3TestSupport
 import Testing
 
 /// Fuzzed HTTP requests against an in-process OM's HTTP port (status page, /prom,
 /// /v2/dbCheckpoint): intact requests get their status, broken ones a well-formed answer or a
 /// close, nothing is written, nothing is left behind, and the OM keeps serving.
-@Suite(.serialized) struct HTTPFuzzTests {
+@Suite(.watchdog, .serialized) struct HTTPFuzzTests {
   @Test func fuzzedHTTPRequestsAreAnsweredOrClosed() async throws {
     let settings = FuzzSettings(fuzzer: "HTTPFuzzTests", defaultIterations: 80)
     let findings = FuzzFindings()

@@ -1,9 +1,10 @@
+import O3TestSupport
 import Testing
 
 /// Fuzzed OM requests against an OM in this process: every one answered, the invalid ones with
 /// the status validation gives, none of them writing, and every row left in the tables within
 /// Ozone's naming and size rules (checked without the OM's validation code).
-@Suite(.serialized) struct OMRequestFuzzTests {
+@Suite(.watchdog, .serialized) struct OMRequestFuzzTests {
   @Test func fuzzedRequestsAreAnsweredAndInvalidOnesWriteNothing() async throws {
     let settings = FuzzSettings(fuzzer: "OMRequestFuzzTests", defaultIterations: 300)
     let findings = FuzzFindings()

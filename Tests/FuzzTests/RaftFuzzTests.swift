@@ -1,9 +1,10 @@
+import O3TestSupport
 import Testing
 
 /// Fuzzed Raft messages from strangers against a three-OM group in this process: every batch is
 /// answered, no replica crashes, the group keeps a leader in about the same term, a valid write
 /// still commits, and no replica ever applies an entry a stranger sent.
-@Suite(.serialized) struct RaftFuzzTests {
+@Suite(.watchdog, .serialized) struct RaftFuzzTests {
   @Test func raftMessagesFromStrangersChangeNothing() async throws {
     let settings = FuzzSettings(fuzzer: "RaftFuzzTests", defaultIterations: 300)
     let findings = FuzzFindings()

@@ -1,10 +1,11 @@
 import RaftRPC
+import O3TestSupport
 import Testing
 
 /// Every fuzzer, fewer iterations each, against a real `o3 om` process: proof that bad input
 /// never crashes the OM (a crash here ends the process, not the test). Afterwards it still
 /// serves, and SIGTERM stops it cleanly.
-@Suite(.serialized) struct RealProcessFuzzTests {
+@Suite(.watchdog, .serialized) struct RealProcessFuzzTests {
   @Test func aRealOMSurvivesEveryFuzzer() async throws {
     let settings = FuzzSettings(fuzzer: "RealProcessFuzzTests", defaultIterations: 40)
     let findings = FuzzFindings()
@@ -21,11 +22,11 @@ import Testing
       iterations: iterations, random: &random)
     let alive = om.isAlive
     let stillServes = try await om.submitValid(OMRequestCorpus.createVolume("fz-after", random: &random))
-    let exitStatus = om.terminate()
+    let exitStatus = await om.terminate()
     findings.printSummaryIfVerbose(settings)
     #expect(findings.recorded.isEmpty, "\(findings.summary(settings))")
-    #expect(alive, "the OM process died: \(om.output.text.suffix(3_000))")
+    #expect(alive, "the OM process died: \(om.outputText.suffix(3_000))")
     #expect(stillServes.status == .ok, "the OM still serves a valid write: \(stillServes.message)")
-    #expect(exitStatus == 0, "SIGTERM stops the OM cleanly: \(om.output.text.suffix(3_000))")
+    #expect(exitStatus == 0, "SIGTERM stops the OM cleanly: \(om.outputText.suffix(3_000))")
   }
 }

@@ -12,13 +12,12 @@ import Synchronization
 /// A real `o3 om` process (single replica) on free ports, started from the `o3` binary built
 /// beside the tests and stopped by its own pid; its state is seen only through its ports.
 final class RealProcessOM: FuzzTarget, @unchecked Sendable {
-  // @unchecked: the ports are set once in `start` before the object is shared; the process and
-  // the collected output are thread-safe (Process, Mutex).
+  // @unchecked: the process and the ports are set once in `start` before the object is shared;
+  // ManagedProcess is thread-safe.
   static let maxRequestBytes = 64 * 1024
 
   let directory: TemporaryDirectory
-  let process = Process()
-  let output = CollectedText()
+  private(set) var process: ManagedProcess?
   private(set) var clientPort = 0
   private(set) var raftPort = 0
   private(set) var httpPort = 0
@@ -48,30 +47,22 @@ final class RealProcessOM: FuzzTarget, @unchecked Sendable {
     let properties = values.sorted { $0.key < $1.key }.map { "<property><name>\($0.key)</name><value>\($0.value)</value></property>" }
     let configurationFile = om.directory.path + "/ozone-site.xml"
     try ("<configuration>" + properties.joined() + "</configuration>\n").write(toFile: configurationFile, atomically: true, encoding: .utf8)
-    try om.launch(["om", "--conf", configurationFile])
+    om.process = try await ManagedProcess.start(
+      executable: binaryPath, arguments: ["om", "--conf", configurationFile], output: .collected)
     try await waitUntil("the OM logged its ports", timeout: .seconds(120)) {
-      om.output.text.contains("OM started") || !om.process.isRunning
+      om.outputText.contains("OM started") || !om.isAlive
     }
-    guard let started = om.output.text.split(separator: "\n").first(where: { $0.contains("OM started") }),
+    guard let started = om.outputText.split(separator: "\n").first(where: { $0.contains("OM started") }),
       let client = port(after: "address=", in: started), let raft = port(after: "raft=", in: started),
       let http = port(after: "http=", in: started)
-    else { throw FuzzSetupError("o3 om did not start: \(om.output.text.suffix(2_000))") }
+    else { throw FuzzSetupError("o3 om did not start: \(om.outputText.suffix(2_000))") }
     (om.clientPort, om.raftPort, om.httpPort) = (client, raft, http)
     try await om.createSeedObjects()
     return om
   }
 
-  private func launch(_ arguments: [String]) throws {
-    process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let output = self.output
-    pipe.fileHandleForReading.readabilityHandler = { output.append(String(decoding: $0.availableData, as: UTF8.self)) }
-    try process.run()
-  }
+  /// Everything the OM wrote so far (standard output, then standard error).
+  var outputText: String { (process?.standardOutput ?? "") + (process?.standardError ?? "") }
 
   private static func port(after key: String, in line: Substring) -> Int? {
     guard let range = line.range(of: key) else { return nil }
@@ -83,7 +74,7 @@ final class RealProcessOM: FuzzTarget, @unchecked Sendable {
   var requestLimits: OMRequestLimits { OMRequestLimits() }
   var maxFrameBytes: Int { Self.maxRequestBytes }
   var raftMembers: [UInt64] { [OMServiceConfiguration.peerID(of: "om1").rawValue] }
-  var isAlive: Bool { process.isRunning }
+  var isAlive: Bool { process?.isRunning ?? false }
 
   func lastLogIndex() async throws -> UInt64 {
     try await OMAdminClient.roles(at: HostAndPort(host: host, port: clientPort), timeout: .seconds(30)).lastIndex
@@ -121,27 +112,8 @@ final class RealProcessOM: FuzzTarget, @unchecked Sendable {
     return response
   }
 
-  /// SIGTERM, and the exit status once the OM has shut down.
-  func terminate() -> Int32 {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGTERM)
-      process.waitUntilExit()
-    }
-    return process.terminationStatus
+  /// SIGTERM, and the exit status once the OM has shut down (nil if it had to be killed).
+  func terminate() async -> Int32? {
+    await process?.terminate()
   }
-
-  deinit {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-    }
-  }
-}
-
-/// Text appended by one thread (a pipe's reader) and read by another.
-final class CollectedText: Sendable {
-  private let buffer = Mutex("")
-
-  func append(_ more: String) { buffer.withLock { $0 += more } }
-  var text: String { buffer.withLock { $0 } }
 }

@@ -1,30 +1,31 @@
 import Foundation
+import O3TestSupport
 import Testing
 
 /// Drives the real `o3` binary against a real `o3 om` process, as a user would.
-@Suite(.serialized) struct ShellAgainstRealOMTests {
+@Suite(.watchdog, .serialized) struct ShellAgainstRealOMTests {
   private func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("o3-cli-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }
 
-  private func initialize(_ directory: String) throws {
-    let result = try O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory)"])
+  private func initialize(_ directory: String) async throws {
+    let result = try await O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory)"])
     #expect(result.exitCode == 0, "o3 om --init: \(result.standardError)")
   }
 
   /// Runs `o3 sh …` and expects success.
   @discardableResult
-  private func shell(_ arguments: String...) throws -> O3Binary.Result {
-    let result = try O3Binary.run(["sh"] + arguments)
+  private func shell(_ arguments: String...) async throws -> ProcessRun {
+    let result = try await O3Binary.run(["sh"] + arguments)
     #expect(result.exitCode == 0, "o3 sh \(arguments.joined(separator: " ")): \(result.standardError)")
     return result
   }
 
   /// Runs `o3 sh …` and expects Ozone's one-line failure starting with `status`.
-  private func shellFails(_ status: String, _ arguments: String...) throws {
-    let result = try O3Binary.run(["sh"] + arguments)
+  private func shellFails(_ status: String, _ arguments: String...) async throws {
+    let result = try await O3Binary.run(["sh"] + arguments)
     #expect(result.exitCode == 255, "o3 sh \(arguments.joined(separator: " ")) should fail")
     #expect(result.standardError.hasPrefix(status), "stderr: \(result.standardError)")
     #expect(result.standardError.split(separator: "\n").count == 1, "one line: \(result.standardError)")
@@ -33,88 +34,88 @@ import Testing
   @Test func volumesBucketsAndKeysThroughTheShell() async throws {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    try initialize(directory)
+    try await initialize(directory)
     let om = try await OMProcess.start(metadataDirectory: directory)
     let root = om.address
 
-    try shell("volume", "create", "\(root)/vol1", "--space-quota", "10GB", "--namespace-quota", "5", "-u", "alice")
-    let volume = try #require(try shell("volume", "info", "\(root)/vol1").json as? [String: Any])
+    try await shell("volume", "create", "\(root)/vol1", "--space-quota", "10GB", "--namespace-quota", "5", "-u", "alice")
+    let volume = try #require(try await shell("volume", "info", "\(root)/vol1").json as? [String: Any])
     #expect(volume["name"] as? String == "vol1")
     #expect(volume["owner"] as? String == "alice")
     #expect(volume["quotaInBytes"] as? Int == 10_737_418_240)
     #expect(volume["quotaInNamespace"] as? Int == 5)
-    try shellFails("VOLUME_ALREADY_EXISTS", "volume", "create", "\(root)/vol1")
-    try shellFails("INVALID_VOLUME_NAME", "volume", "create", "\(root)/Vol_1")
-    try shellFails("VOLUME_NOT_FOUND", "volume", "info", "\(root)/nope")
-    try shell("volume", "update", "\(root)/vol1", "--user", "bob")
-    try shell("volume", "clrquota", "\(root)/vol1", "--namespace-quota")
-    let updated = try #require(try shell("volume", "info", "\(root)/vol1").json as? [String: Any])
+    try await shellFails("VOLUME_ALREADY_EXISTS", "volume", "create", "\(root)/vol1")
+    try await shellFails("INVALID_VOLUME_NAME", "volume", "create", "\(root)/Vol_1")
+    try await shellFails("VOLUME_NOT_FOUND", "volume", "info", "\(root)/nope")
+    try await shell("volume", "update", "\(root)/vol1", "--user", "bob")
+    try await shell("volume", "clrquota", "\(root)/vol1", "--namespace-quota")
+    let updated = try #require(try await shell("volume", "info", "\(root)/vol1").json as? [String: Any])
     #expect(updated["owner"] as? String == "bob")
     #expect(updated["quotaInNamespace"] as? Int == -1)
-    let volumes = try #require(try shell("volume", "list", "\(root)/", "--all").json as? [[String: Any]])
+    let volumes = try #require(try await shell("volume", "list", "\(root)/", "--all").json as? [[String: Any]])
     #expect(volumes.map { $0["name"] as? String } == ["vol1"])
 
-    try shell("bucket", "create", "\(root)/vol1/bucket1", "--namespace-quota", "100", "--space-quota", "1GB")
-    try shell("bucket", "create", "\(root)/vol1/bucket2", "--space-quota", "2GB")
-    try shellFails("QUOTA_ERROR", "bucket", "create", "\(root)/vol1/bucket4")
-    try shellFails("BUCKET_ALREADY_EXISTS", "bucket", "create", "\(root)/vol1/bucket1")
-    try shellFails("QUOTA_EXCEEDED", "bucket", "create", "\(root)/vol1/bucket3", "--space-quota", "11GB")
-    try shell("bucket", "update", "\(root)/vol1/bucket2", "--versioning", "true")
-    try shell("bucket", "setquota", "\(root)/vol1/bucket2", "--space-quota", "1GB")
-    let bucket = try #require(try shell("bucket", "info", "\(root)/vol1/bucket2").json as? [String: Any])
+    try await shell("bucket", "create", "\(root)/vol1/bucket1", "--namespace-quota", "100", "--space-quota", "1GB")
+    try await shell("bucket", "create", "\(root)/vol1/bucket2", "--space-quota", "2GB")
+    try await shellFails("QUOTA_ERROR", "bucket", "create", "\(root)/vol1/bucket4")
+    try await shellFails("BUCKET_ALREADY_EXISTS", "bucket", "create", "\(root)/vol1/bucket1")
+    try await shellFails("QUOTA_EXCEEDED", "bucket", "create", "\(root)/vol1/bucket3", "--space-quota", "11GB")
+    try await shell("bucket", "update", "\(root)/vol1/bucket2", "--versioning", "true")
+    try await shell("bucket", "setquota", "\(root)/vol1/bucket2", "--space-quota", "1GB")
+    let bucket = try #require(try await shell("bucket", "info", "\(root)/vol1/bucket2").json as? [String: Any])
     #expect(bucket["versioning"] as? Bool == true)
     #expect(bucket["quotaInBytes"] as? Int == 1 << 30)
     #expect(bucket["bucketLayout"] as? String == "OBJECT_STORE")
-    let buckets = try #require(try shell("bucket", "list", "\(root)/vol1", "--length", "1").json as? [[String: Any]])
+    let buckets = try #require(try await shell("bucket", "list", "\(root)/vol1", "--length", "1").json as? [[String: Any]])
     #expect(buckets.map { $0["name"] as? String } == ["bucket1"])
 
-    let freon = try O3Binary.run(["freon", "omkg", "--om", "127.0.0.1:\(om.port)", "-v", "vol1", "-b", "bucket1", "-n", "30", "-t", "4", "-p", "k"])
+    let freon = try await O3Binary.run(["freon", "omkg", "--om", "127.0.0.1:\(om.port)", "-v", "vol1", "-b", "bucket1", "-n", "30", "-t", "4", "-p", "k"])
     #expect(freon.exitCode == 0, "freon: \(freon.standardError)")
-    let keys = try #require(try shell("key", "list", "\(root)/vol1/bucket1", "--all").json as? [[String: Any]])
+    let keys = try #require(try await shell("key", "list", "\(root)/vol1/bucket1", "--all").json as? [[String: Any]])
     #expect(keys.count == 30)
-    let page = try #require(try shell("key", "list", "\(root)/vol1/bucket1", "--start", "k/1", "--length", "2").json as? [[String: Any]])
+    let page = try #require(try await shell("key", "list", "\(root)/vol1/bucket1", "--start", "k/1", "--length", "2").json as? [[String: Any]])
     #expect(page.map { $0["name"] as? String } == ["k/10", "k/11"])
-    try shell("key", "rename", "\(root)/vol1/bucket1", "k/0", "renamed")
-    let key = try #require(try shell("key", "info", "\(root)/vol1/bucket1/renamed").json as? [String: Any])
+    try await shell("key", "rename", "\(root)/vol1/bucket1", "k/0", "renamed")
+    let key = try #require(try await shell("key", "info", "\(root)/vol1/bucket1/renamed").json as? [String: Any])
     #expect(key["name"] as? String == "renamed")
-    try shellFails("KEY_NOT_FOUND", "key", "info", "\(root)/vol1/bucket1/k/0")
-    try shell("key", "delete", "\(root)/vol1/bucket1/renamed")
-    try shellFails("BUCKET_NOT_EMPTY", "bucket", "delete", "\(root)/vol1/bucket1")
-    try shellFails("VOLUME_NOT_EMPTY", "volume", "delete", "\(root)/vol1")
-    try shell("bucket", "delete", "\(root)/vol1/bucket2")
-    let usage = try #require(try shell("bucket", "info", "\(root)/vol1/bucket1").json as? [String: Any])
+    try await shellFails("KEY_NOT_FOUND", "key", "info", "\(root)/vol1/bucket1/k/0")
+    try await shell("key", "delete", "\(root)/vol1/bucket1/renamed")
+    try await shellFails("BUCKET_NOT_EMPTY", "bucket", "delete", "\(root)/vol1/bucket1")
+    try await shellFails("VOLUME_NOT_EMPTY", "volume", "delete", "\(root)/vol1")
+    try await shell("bucket", "delete", "\(root)/vol1/bucket2")
+    let usage = try #require(try await shell("bucket", "info", "\(root)/vol1/bucket1").json as? [String: Any])
     #expect(usage["usedNamespace"] as? Int == 29)
 
     // A clean stop keeps everything; a restart serves it again.
-    #expect(om.stop() == 0, "SIGTERM stops the OM cleanly: \(om.output)")
+    #expect(await om.stop() == 0, "SIGTERM stops the OM cleanly: \(om.output)")
     let restarted = try await OMProcess.start(metadataDirectory: directory)
-    let after = try #require(try shell("key", "list", "\(restarted.address)/vol1/bucket1", "--all").json as? [[String: Any]])
+    let after = try #require(try await shell("key", "list", "\(restarted.address)/vol1/bucket1", "--all").json as? [[String: Any]])
     #expect(after.count == 29)
-    #expect(restarted.stop() == 0)
+    #expect(await restarted.stop() == 0)
   }
 
-  @Test func usageErrorsAndUnreachableOMs() throws {
-    let badLength = try O3Binary.run(["sh", "key", "list", "/vol1/bucket1", "--length", "0"])
+  @Test func usageErrorsAndUnreachableOMs() async throws {
+    let badLength = try await O3Binary.run(["sh", "key", "list", "/vol1/bucket1", "--length", "0"])
     #expect(badLength.exitCode == 2)
     #expect(badLength.standardError.contains("List length should be a positive number"))
-    let badPath = try O3Binary.run(["sh", "bucket", "info", "/vol1"])
+    let badPath = try await O3Binary.run(["sh", "bucket", "info", "/vol1"])
     #expect(badPath.exitCode == 2)
-    let unreachable = try O3Binary.run(["sh", "volume", "info", "o3://127.0.0.1:1/vol1"])
+    let unreachable = try await O3Binary.run(["sh", "volume", "info", "o3://127.0.0.1:1/vol1"])
     #expect(unreachable.exitCode == 255)
     #expect(unreachable.standardError.contains("cannot reach the OM"))
   }
 
-  @Test func initRefusesToOverwriteAndTheOMRefusesToRunUninitialised() throws {
+  @Test func initRefusesToOverwriteAndTheOMRefusesToRunUninitialised() async throws {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let uninitialised = try O3Binary.run(["om", "--set", "ozone.metadata.dirs=\(directory)", "--set", "ozone.om.address=127.0.0.1:0"])
+    let uninitialised = try await O3Binary.run(["om", "--set", "ozone.metadata.dirs=\(directory)", "--set", "ozone.om.address=127.0.0.1:0"])
     #expect(uninitialised.exitCode == 1)
     #expect(uninitialised.standardError.contains("o3 om --init"))
-    try initialize(directory)
-    let again = try O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory)"])
+    try await initialize(directory)
+    let again = try await O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory)"])
     #expect(again.exitCode == 1)
     #expect(again.standardError.contains("already initialised"))
-    let noDirectory = try O3Binary.run(["om", "--init"])
+    let noDirectory = try await O3Binary.run(["om", "--init"])
     #expect(noDirectory.exitCode == 1)
     #expect(noDirectory.standardError.contains("ozone.metadata.dirs"))
   }

@@ -1,8 +1,9 @@
 import Foundation
 import O3Common
+import O3TestSupport
 import Testing
 
-@Suite struct OzoneConfigurationTests {
+@Suite(.watchdog) struct OzoneConfigurationTests {
   @Test func readsHadoopSiteXMLAndAppliesOverrides() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("o3-conf-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,9 +1,10 @@
 import NIOCore
 @testable import O3RPC
+import O3TestSupport
 import Testing
 
 /// Answers from other threads share one event-loop delivery until it takes them.
-@Suite struct AnswerMailboxTests {
+@Suite(.watchdog) struct AnswerMailboxTests {
   private func answer(_ callId: UInt64) -> RPCAnswerMailbox.Answer {
     RPCAnswerMailbox.Answer(callId: callId, token: callId, outcome: .success(ByteBuffer(string: "\(callId)")))
   }

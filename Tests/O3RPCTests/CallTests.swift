@@ -6,7 +6,7 @@ import Testing
 @testable import O3RPC
 
 /// Calls over real TCP on 127.0.0.1: multiplexing, ordering, errors, deadlines.
-@Suite(.timeLimit(.minutes(2))) struct CallTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct CallTests {
   @Test func echoWorksThroughBothClientAPIs() async throws {
     try await withEventLoopGroup { group in
       let server = try await RPCServer.start(

@@ -6,7 +6,7 @@ import Testing
 @testable import O3RPC
 
 /// Connections that end, refuse or never start: outstanding calls fail at once, not at a deadline.
-@Suite(.timeLimit(.minutes(2))) struct ConnectionTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct ConnectionTests {
   @Test func serverShutdownFailsEveryOutstandingCallWithConnectionClosed() async throws {
     try await withEventLoopGroup { group in
       let service = ParkingService()

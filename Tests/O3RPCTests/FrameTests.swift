@@ -1,10 +1,11 @@
 import NIOCore
+import O3TestSupport
 import Testing
 
 @testable import O3RPC
 
 /// The wire format, without any network: what Frame.swift's header comment promises.
-@Suite struct FrameTests {
+@Suite(.watchdog) struct FrameTests {
   private let allocator = ByteBufferAllocator()
 
   /// Strips and checks the length field, as RPCFrameDecoder does.

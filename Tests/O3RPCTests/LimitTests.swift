@@ -6,7 +6,7 @@ import Testing
 @testable import O3RPC
 
 /// The named bounds: outstanding calls on both sides, and frame sizes in both directions.
-@Suite(.timeLimit(.minutes(2))) struct LimitTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct LimitTests {
   @Test func clientRefusesCallsBeyondItsOutstandingLimit() async throws {
     try await withEventLoopGroup { group in
       let service = ParkingService()

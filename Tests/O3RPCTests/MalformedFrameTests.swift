@@ -7,7 +7,7 @@ import Testing
 
 /// Garbage on the wire: the server answers an error when it can name the call, closes when it
 /// cannot, and never stops serving.
-@Suite(.timeLimit(.minutes(2))) struct MalformedFrameTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct MalformedFrameTests {
   private func startServer(_ group: any EventLoopGroup) async throws -> RPCServer {
     let router = RPCRouter(["echo": { payload, _, responder in responder.succeed(payload) }])
     return try await RPCServer.start(host: "127.0.0.1", port: 0, handler: router, group: group)

@@ -1,9 +1,10 @@
 import Foundation
 import OMMetadata
 import OMProto
+import O3TestSupport
 import Testing
 
-@Suite struct DoubleBufferTests {
+@Suite(.watchdog) struct DoubleBufferTests {
   private func part(_ name: String, size: UInt64 = 1) -> OMBatchPart {
     var part = OMBatchPart()
     part.keys = [TableChange(key: OMKeys.key("v", "b", name), value: makeKey("v", "b", name, size: size))]
@@ -24,7 +25,7 @@ import Testing
     #expect(fixture.buffer.flushedTermIndex == TermIndex(term: 3, index: 5))
   }
 
-  @Test func backPressureBlocksAddUntilAFlushMakesRoom() throws {
+  @Test func backPressureBlocksAddUntilAFlushMakesRoom() async throws {
     let fixture = try StoreFixture(maxUnflushed: 3)
     defer { fixture.close() }
     fixture.buffer.holdFlushes()
@@ -34,15 +35,15 @@ import Testing
       fixture.apply(part("k4"), index: 4)
       added.mark()
     }
-    #expect(eventually("the fourth add blocks") { fixture.buffer.blockedAddCount == 1 })
+    #expect(await eventually("the fourth add blocks") { fixture.buffer.blockedAddCount == 1 })
     #expect(!added.isDone, "apply waits while 3 transactions are unflushed")
     fixture.buffer.releaseFlushes()
-    #expect(eventually("the fourth add completes") { added.isDone })
+    #expect(await eventually("the fourth add completes") { added.isDone })
     fixture.buffer.awaitFlush()
     #expect(try fixture.store.transactionInfo().index == 4)
   }
 
-  @Test func waitersRunOnlyOnceTheirIndexIsWritten() throws {
+  @Test func waitersRunOnlyOnceTheirIndexIsWritten() async throws {
     let fixture = try StoreFixture()
     defer { fixture.close() }
     fixture.buffer.holdFlushes()
@@ -51,7 +52,7 @@ import Testing
     fixture.buffer.whenFlushed(1) { flushed.mark() }
     #expect(!flushed.isDone)
     fixture.buffer.releaseFlushes()
-    #expect(eventually("the waiter runs") { flushed.isDone })
+    #expect(await eventually("the waiter runs") { flushed.isDone })
     #expect(try fixture.store.keyTable.getSkipCache(OMKeys.key("v", "b", "a")) != nil)
     let immediate = Completion()
     fixture.buffer.whenFlushed(1) { immediate.mark() }
@@ -94,13 +95,13 @@ import Testing
     #expect(try fixture.store.volumeTable.get(OMKeys.volume("vol")) != nil)
   }
 
-  @Test func aFailedWriteIsFatal() throws {
+  @Test func aFailedWriteIsFatal() async throws {
     let fixture = try StoreFixture()
     fixture.buffer.holdFlushes()
     fixture.apply(part("a"), index: 1)
     fixture.store.close()
     fixture.buffer.releaseFlushes()
-    #expect(eventually("the fatal handler runs") { fixture.fatalErrors.count == 1 })
+    #expect(await eventually("the fatal handler runs") { fixture.fatalErrors.count == 1 })
     fixture.buffer.stop()
   }
 }

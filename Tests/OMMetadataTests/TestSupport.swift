@@ -67,11 +67,12 @@ func makeKey(_ volume: String, _ bucket: String, _ name: String, size: UInt64 = 
 }
 
 /// Polls `condition` until it holds or a generous deadline passes (never used to assert timing).
-func eventually(_ what: String, timeoutSeconds: Double = 30, _ condition: () -> Bool) -> Bool {
-  let deadline = Date().addingTimeInterval(timeoutSeconds)
+/// Sleeps between looks without holding a thread of Swift's cooperative pool.
+func eventually(_ what: String, timeoutSeconds: Double = 30, _ condition: () -> Bool) async -> Bool {
+  let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
   while !condition() {
-    if Date() > deadline { return false }
-    usleep(1000)
+    if ContinuousClock.now > deadline { return false }
+    try? await Task.sleep(for: .milliseconds(1))
   }
   return true
 }

@@ -2,11 +2,12 @@ import O3Common
 import O3RPC
 import OMProto
 import OzoneClient
+import O3TestSupport
 import Testing
 
 /// The client against fake OMs over real TCP: who it calls, in which order, with which ids.
 /// Waits are configured to 1 ms; nothing here measures time.
-@Suite struct FailoverTests {
+@Suite(.watchdog) struct FailoverTests {
   /// Starts one fake per script; a nil script stands for a node that is down.
   private func cluster(_ scripts: [(String, (@Sendable (Int) -> FakeAnswer)?)], log: CallLog) async throws
     -> (fakes: [FakeOM], nodes: [OMNodeAddress])

@@ -1,9 +1,10 @@
+import O3TestSupport
 import Testing
 
 @testable import OzoneClient
 
 /// The failover rules alone: failures in, (node, wait) decisions out; no sockets, no clock.
-@Suite struct OMFailoverTests {
+@Suite(.watchdog) struct OMFailoverTests {
   private let nodeIDs = ["om1", "om2", "om3"]
 
   private func failover(maxAttempts: Int = 100, waitMilliseconds: Int64 = 100, stepsMax: Int = 10, start: Int = 0)

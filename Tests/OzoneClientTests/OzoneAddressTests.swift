@@ -1,9 +1,10 @@
 import O3Common
 import OzoneClient
+import O3TestSupport
 import Testing
 
 /// `o3://<serviceId or host:port>/volume/bucket/key` as the shell takes it.
-@Suite struct OzoneAddressTests {
+@Suite(.watchdog) struct OzoneAddressTests {
   private let configuration = OzoneConfiguration([
     "ozone.om.service.ids": "omservice",
     "ozone.om.nodes.omservice": "om1",

@@ -1,9 +1,10 @@
 import O3Common
 import OzoneClient
+import O3TestSupport
 import Testing
 
 /// Reading Ozone's OM service and client failover keys; every malformed value names its key.
-@Suite struct ServiceConfigurationTests {
+@Suite(.watchdog) struct ServiceConfigurationTests {
   private let threeNodes = OzoneConfiguration([
     "ozone.om.service.ids": "omservice",
     "ozone.om.nodes.omservice": "om1, om2 ,om3",

@@ -1,11 +1,12 @@
 import Foundation
 import O3Common
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `o3 om --bootstrap` with real processes: a fourth OM joins a running three-OM service under a
 /// write load, and the configuration check refuses (or, forced, skips) OMs that do not list it.
-@Suite(.serialized) struct BootstrapTests {
+@Suite(.watchdog, .serialized) struct BootstrapTests {
   @Test func aFourthOMJoinsUnderLoadCatchesUpAndHoldsEveryAcknowledgedKey() async throws {
     let cluster = try await MembershipCluster.start()
     defer { cluster.stopAll() }
@@ -17,11 +18,11 @@ import Testing
 
     // The operator lists om4 in every running OM's file (they re-read it when asked) and in its own.
     for node in cluster.foundingNodeIDs + ["om4"] { try cluster.writeConfiguration(node, listing: cluster.layout) }
-    let om4 = try cluster.launch("om4", ["--bootstrap"])
+    let om4 = try await cluster.launch("om4", ["--bootstrap"])
     let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
-    try #require(joined, "om4 did not join:\n\(om4.output.text)\n\(om4.errors.text)")
-    #expect(om4.output.text.contains("the configurations of om1,om2,om3 list om4"))
-    #expect(om4.errors.text.contains("checkpoint"), "om4 caught up past the leader's purged log by a checkpoint")
+    try #require(joined, "om4 did not join:\n\(om4.standardOutput)\n\(om4.standardError)")
+    #expect(om4.standardOutput.contains("the configurations of om1,om2,om3 list om4"))
+    #expect(om4.standardError.contains("checkpoint"), "om4 caught up past the leader's purged log by a checkpoint")
     let clientFile = try cluster.clientConfigurationFile(listing: cluster.layout)
     try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(clientFile)["om4"] == "FOLLOWER" }
 
@@ -50,8 +51,8 @@ import Testing
     await fourNodeClient.close()
 
     // Restarted without --bootstrap, om4 comes back with the membership it recorded.
-    #expect(cluster.terminate("om4") == 0, "SIGTERM stops om4 cleanly")
-    try cluster.launch("om4")
+    #expect(await cluster.terminate("om4") == 0, "SIGTERM stops om4 cleanly")
+    try await cluster.launch("om4")
     try await cluster.waitUntil("om4 is a voter again after its restart") {
       ["FOLLOWER", "LEADER"].contains(try await cluster.roles(clientFile)["om4"])
     }
@@ -74,9 +75,9 @@ import Testing
     let storage = try OMStorage(configuration: try cluster.layout.serverConfiguration(cluster.node("om4")))
     #expect(!storage.isInitialized, "a refused bootstrap leaves nothing behind")
 
-    let om4 = try cluster.launch("om4", ["--bootstrap", "--force"])
+    let om4 = try await cluster.launch("om4", ["--bootstrap", "--force"])
     let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
-    try #require(joined, "om4 did not join:\n\(om4.output.text)\n\(om4.errors.text)")
+    try #require(joined, "om4 did not join:\n\(om4.standardOutput)\n\(om4.standardError)")
     // Roles follows the leader's membership, so om4 shows even through a file that does not list it.
     let threeNodeFile = try cluster.clientConfigurationFile(listing: cluster.founders)
     try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(threeNodeFile)["om4"] == "FOLLOWER" }

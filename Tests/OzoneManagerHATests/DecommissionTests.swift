@@ -1,11 +1,12 @@
 import Foundation
 import O3Common
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `o3 admin om decommission` with real processes: a follower leaves under a write load, a
 /// removal that would break the majority is refused, and the leader hands over before it leaves.
-@Suite(.serialized) struct DecommissionTests {
+@Suite(.watchdog, .serialized) struct DecommissionTests {
   @Test func decommissioningAFollowerUnderLoadLosesNothingAcknowledged() async throws {
     let cluster = try await MembershipCluster.start()
     defer { cluster.stopAll() }
@@ -20,7 +21,7 @@ import Testing
     let result = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", follower, "--conf", clientFile])
     #expect(result.exitCode == 0, "decommission: \(result.standardError)")
     #expect(result.standardOutput.contains("Decommissioned OM \(follower)"), "\(result.standardOutput)")
-    #expect(cluster.terminate(follower) == 0, "the operator stops the removed OM")
+    #expect(await cluster.terminate(follower) == 0, "the operator stops the removed OM")
 
     let remaining = cluster.foundingNodeIDs.filter { $0 != follower }
     try await cluster.waitUntil("roles lists only the remaining OMs") {
@@ -44,7 +45,7 @@ import Testing
     let leader = try await cluster.leader()
     let followers = cluster.foundingNodeIDs.filter { $0 != leader }
     let (down, up) = (followers[0], followers[1])
-    cluster.kill(down)
+    await cluster.kill(down)
     try await cluster.waitUntil("the leader no longer hears from \(down)") {
       let status = try? await OMAdminClient.roles(at: cluster.address(of: leader), timeout: .seconds(2))
       return status?.peer(down)?.recentlyActive == false

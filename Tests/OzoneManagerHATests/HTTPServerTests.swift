@@ -1,9 +1,10 @@
 import Foundation
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// The OM's HTTP server on its own, with routes a test controls.
-struct HTTPServerTests {
+@Suite(.watchdog) struct HTTPServerTests {
   @Test func routesAnswerGetAndHeadAndOversizedBodiesAreRefused() async throws {
     var limits = OMHTTPServer.Limits()
     limits.maxRequestBodyBytes = 16

@@ -1,11 +1,12 @@
 import Foundation
 import O3Common
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `o3 local` as a user runs it: three real `o3 om` processes, the admin commands against them,
 /// their HTTP ports, and a clean stop on SIGTERM.
-@Suite(.serialized) struct LocalClusterTests {
+@Suite(.watchdog, .serialized) struct LocalClusterTests {
   /// One node's entry in `o3 admin om roles --json` (Ozone's shape: `[ { "om1" : { … } } ]`).
   struct Role {
     var nodeID: String
@@ -33,14 +34,14 @@ import Testing
   @Test func localRunsThreeOMsThatElectTransferAndStopOnSIGTERM() async throws {
     let directory = TemporaryDirectory()
     let base = try LocalPorts.freeBase()
-    let local = try O3Process(["local", "--base-port", "\(base)", "--data-directory", directory.path])
+    let local = try await O3Process.o3(["local", "--base-port", "\(base)", "--data-directory", directory.path])
     let ready = await local.waitForOutput(containing: "Stop all three")
-    try #require(ready, "o3 local did not report a ready service:\n\(local.output.text)\n\(local.errors.text)")
+    try #require(ready, "o3 local did not report a ready service:\n\(local.standardOutput)\n\(local.standardError)")
 
     // The client configuration names the service as Ozone's clients expect, and says where it is.
     let clientFile = "\(directory.path)/ozone-site.xml"
-    #expect(local.output.text.contains("export OZONE_CONF_DIR=\(directory.path)"))
-    #expect(local.output.text.contains("o3 sh volume create o3://omservice/vol1"))
+    #expect(local.standardOutput.contains("export OZONE_CONF_DIR=\(directory.path)"))
+    #expect(local.standardOutput.contains("o3 sh volume create o3://omservice/vol1"))
     let client = try OzoneConfigurationFile(clientFile)
     #expect(client["ozone.om.service.ids"] == "omservice")
     #expect(client["ozone.om.nodes.omservice"] == "om1,om2,om3")
@@ -109,7 +110,7 @@ import Testing
     #expect(unknown.standardError.contains("om9 is not a node of the service"))
 
     // SIGTERM stops all three cleanly: exit 0, each OM logged its shutdown, every port is free.
-    #expect(local.terminate() == 0, "o3 local: \(local.errors.text)")
+    #expect(await local.terminate() == 0, "o3 local: \(local.standardError)")
     for node in ["om1", "om2", "om3"] {
       let log = try String(contentsOfFile: "\(directory.path)/\(node)/om.log", encoding: .utf8)
       #expect(log.contains("OM stopped"), "\(node)'s log: \(log.suffix(2000))")
@@ -144,7 +145,7 @@ struct OzoneConfigurationFile {
 }
 
 /// A data directory from an older single-OM `o3 local` must not be mixed into a new service.
-@Suite struct LocalDataDirectoryTests {
+@Suite(.watchdog) struct LocalDataDirectoryTests {
   @Test func localRefusesADirectoryWhereOnlySomeOMsHoldData() async throws {
     let directory = TemporaryDirectory()
     let initialise = try await O3Binary.run(["om", "--init", "--set", "ozone.metadata.dirs=\(directory.path)/om1"])

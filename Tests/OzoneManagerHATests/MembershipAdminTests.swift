@@ -2,11 +2,12 @@ import Foundation
 import O3Common
 import OzoneManager
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// The membership admin calls (`om.admin.configuration`, `bootstrap`, `decommission`) against a
 /// real one-OM service in this process, and the address book behind them.
-@Suite struct MembershipAdminTests {
+@Suite(.watchdog) struct MembershipAdminTests {
   /// A configuration "file" the test edits while the OM runs.
   final class EditableConfiguration: Sendable {
     private let current: Mutex<OzoneConfiguration>

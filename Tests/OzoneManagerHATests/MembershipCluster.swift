@@ -35,7 +35,7 @@ final class MembershipCluster: @unchecked Sendable {
       try cluster.writeConfiguration(node.nodeID, listing: cluster.founders)
       try OMStorage(configuration: try cluster.founders.serverConfiguration(node, overrides: overrides)).initialize()
     }
-    for node in cluster.founders.nodes { try cluster.launch(node.nodeID) }
+    for node in cluster.founders.nodes { try await cluster.launch(node.nodeID) }
     _ = try await cluster.leader()
     return cluster
   }
@@ -60,22 +60,20 @@ final class MembershipCluster: @unchecked Sendable {
 
   /// Runs `o3 om --conf <its file> extra…` for `nodeID`.
   @discardableResult
-  func launch(_ nodeID: String, _ extra: [String] = []) throws -> O3Process {
-    let process = try O3Process(["om", "--conf", configurationFile(nodeID)] + extra)
+  func launch(_ nodeID: String, _ extra: [String] = []) async throws -> O3Process {
+    let process = try await O3Process.o3(["om", "--conf", configurationFile(nodeID)] + extra)
     processes[nodeID] = process
     return process
   }
 
-  func kill(_ nodeID: String) {
-    guard let process = processes[nodeID]?.process, process.isRunning else { return }
-    Foundation.kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+  func kill(_ nodeID: String) async {
+    await processes[nodeID]?.kill()
   }
 
-  func terminate(_ nodeID: String) -> Int32 { processes[nodeID]?.terminate() ?? -1 }
+  func terminate(_ nodeID: String) async -> Int32 { await processes[nodeID]?.terminate() ?? -1 }
 
   func stopAll() {
-    for nodeID in processes.keys { kill(nodeID) }
+    for process in processes.values { process.sendKill() }
   }
 
   func address(of nodeID: String) -> HostAndPort {

@@ -1,9 +1,10 @@
 import Foundation
+import O3TestSupport
 import Testing
 
 /// How `o3 om --bootstrap` and `o3 admin om decommission` refuse bad command lines, before
 /// anything is started or asked.
-@Suite struct MembershipCommandLineTests {
+@Suite(.watchdog) struct MembershipCommandLineTests {
   @Test func bootstrapFlagsThatDoNotGoTogetherAreUsageErrors() async throws {
     let forceAlone = try await O3Binary.run(["om", "--force", "--set", "ozone.metadata.dirs=/nonexistent"])
     #expect(forceAlone.exitCode == 2)

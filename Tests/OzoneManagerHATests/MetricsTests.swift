@@ -1,9 +1,10 @@
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// The metrics registry's Prometheus text: what a scraper parses must be exactly right.
-struct MetricsTests {
+@Suite(.watchdog) struct MetricsTests {
   @Test func histogramBucketsAreCumulativeWithSumAndCount() {
     let histogram = MetricHistogram(name: "test_seconds", help: "A test.", upperBounds: [0.125, 1, 10])
     for value in [0.0625, 0.125, 0.5, 4, 64] { histogram.observe(value) }

@@ -1,15 +1,16 @@
 import Foundation
+import O3TestSupport
 import Testing
 
 /// `o3 admin om prepare` and `cancelprepare` as an operator runs them before an upgrade: the real
 /// `o3` binary against the three OM processes of `o3 local`.
-@Suite(.serialized) struct PrepareCommandTests {
+@Suite(.watchdog, .serialized) struct PrepareCommandTests {
   @Test func prepareRefusesWritesUntilCancelPrepare() async throws {
     let directory = TemporaryDirectory()
     let base = try LocalPorts.freeBase()
-    let local = try O3Process(["local", "--base-port", "\(base)", "--data-directory", directory.path])
+    let local = try await O3Process.o3(["local", "--base-port", "\(base)", "--data-directory", directory.path])
     let ready = await local.waitForOutput(containing: "Stop all three")
-    try #require(ready, "o3 local did not report a ready service:\n\(local.output.text)\n\(local.errors.text)")
+    try #require(ready, "o3 local did not report a ready service:\n\(local.standardOutput)\n\(local.standardError)")
     let clientFile = "\(directory.path)/ozone-site.xml"
     let shell = ["OZONE_CONF_DIR": directory.path]
     let create = try await O3Binary.run(["sh", "volume", "create", "o3://omservice/before"], environment: shell)
@@ -54,6 +55,6 @@ import Testing
       try await Task.sleep(for: .milliseconds(50))
     }
     #expect(!markers.contains(where: FileManager.default.fileExists(atPath:)), "every OM applied CancelPrepare")
-    #expect(local.terminate() == 0, "o3 local: \(local.errors.text)")
+    #expect(await local.terminate() == 0, "o3 local: \(local.standardError)")
   }
 }

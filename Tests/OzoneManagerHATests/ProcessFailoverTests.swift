@@ -6,12 +6,13 @@ import OzoneClient
 import OzoneManager
 import RaftSimulation
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// Three `o3 om` processes under load: kill -9 of the leader, leadership transfer, restart of all.
 /// Histories are checked with the linearizability checker; every acknowledged write must be on
 /// every OM afterwards.
-@Suite(.serialized) struct ProcessFailoverTests {
+@Suite(.watchdog, .serialized) struct ProcessFailoverTests {
   @Test func killingTheLeaderUnderLoadLosesNothingAcknowledged() async throws {
     let cluster = try await ProcessCluster.start()
     defer { cluster.stopAll() }
@@ -20,9 +21,9 @@ import Testing
     let load = Task { await workload.run(clients: 4, operations: 40) }
     try await cluster.waitUntil("the load is under way") { workload.history.count >= 30 }
     let leader = try await cluster.leader()
-    cluster.kill(leader)
+    await cluster.kill(leader)
     await load.value
-    try cluster.launch(leader)
+    try await cluster.launch(leader)
     try await cluster.waitUntilServing(leader)
     try await workload.checkEverything(on: cluster)
   }
@@ -49,8 +50,8 @@ import Testing
     let workload = Workload(client: try await cluster.client())
     try await workload.prepare()
     await workload.run(clients: 2, operations: 20)
-    for node in cluster.nodeIDs { #expect(cluster.terminate(node) == 0, "SIGTERM stops \(node) cleanly") }
-    for node in cluster.nodeIDs { try cluster.launch(node) }
+    for node in cluster.nodeIDs { #expect(await cluster.terminate(node) == 0, "SIGTERM stops \(node) cleanly") }
+    for node in cluster.nodeIDs { try await cluster.launch(node) }
     for node in cluster.nodeIDs { try await cluster.waitUntilServing(node) }
     _ = try await cluster.leader()
     try await workload.checkEverything(on: cluster)
@@ -79,27 +80,25 @@ final class ProcessCluster: @unchecked Sendable {
       try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
       try OMStorage(configuration: configuration).initialize()
     }
-    for node in cluster.nodeIDs { try cluster.launch(node) }
+    for node in cluster.nodeIDs { try await cluster.launch(node) }
     _ = try await cluster.leader()
     return cluster
   }
 
-  func launch(_ nodeID: String) throws {
+  func launch(_ nodeID: String) async throws {
     let node = layout.nodes.first { $0.nodeID == nodeID }!
-    processes[nodeID] = try O3Process(["om", "--conf", node.configurationFile])
+    processes[nodeID] = try await O3Process.o3(["om", "--conf", node.configurationFile])
   }
 
   /// SIGKILL: the OM loses whatever it had not fsync'd.
-  func kill(_ nodeID: String) {
-    guard let process = processes[nodeID]?.process, process.isRunning else { return }
-    Foundation.kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+  func kill(_ nodeID: String) async {
+    await processes[nodeID]?.kill()
   }
 
-  func terminate(_ nodeID: String) -> Int32 { processes[nodeID]?.terminate() ?? -1 }
+  func terminate(_ nodeID: String) async -> Int32 { await processes[nodeID]?.terminate() ?? -1 }
 
   func stopAll() {
-    for node in nodeIDs { kill(node) }
+    for node in nodeIDs { processes[node]?.sendKill() }
   }
 
   func address(of nodeID: String) -> HostAndPort {

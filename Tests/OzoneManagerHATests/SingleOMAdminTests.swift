@@ -1,10 +1,11 @@
 import Foundation
 import O3Common
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// The admin protocol and the HTTP port of a real single-replica OM in this process.
-@Suite struct SingleOMAdminTests {
+@Suite(.watchdog) struct SingleOMAdminTests {
   /// A one-replica OM on free ports (HTTP included: its port follows the client port's 0).
   private func startOM(_ directory: TemporaryDirectory) async throws -> OzoneManagerServer {
     let settings = try OzoneManagerServer.Settings(

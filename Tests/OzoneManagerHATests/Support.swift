@@ -6,9 +6,6 @@ import OzoneManager
 import O3TestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
 
 /// The `o3` binary built beside the tests.
 enum O3Binary {
@@ -21,111 +18,22 @@ enum O3Binary {
     return packageRoot.appendingPathComponent(".build/debug/o3").path
   }
 
-  /// The outcome of one finished `o3` run.
-  struct Result {
-    var exitCode: Int32
-    var standardOutput: String
-    var standardError: String
-
-    var json: Any? { try? JSONSerialization.jsonObject(with: Data(standardOutput.utf8)) }
-  }
-
   /// Runs `o3 arguments…` to completion, with `environment` added to this process's. The wait
-  /// happens on a thread of its own: the tests share Swift's cooperative pool (two threads on a
+  /// suspends and holds no thread: the tests share Swift's cooperative pool (two threads on a
   /// two-core machine), and a command that takes seconds on a loaded machine must not stall them.
-  static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
-    try await withCheckedThrowingContinuation { continuation in
-      Thread.detachNewThread {
-        continuation.resume(with: Swift.Result { try runWaiting(arguments, environment: environment) })
-      }
-    }
-  }
-
-  private static func runWaiting(_ arguments: [String], environment: [String: String]) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    // Read standard error on another thread, so a chatty child never blocks on a full pipe.
-    let errorText = LockedText()
-    let errorDone = DispatchSemaphore(value: 0)
-    Thread.detachNewThread {
-      errorText.append(String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-      errorDone.signal()
-    }
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    errorDone.wait()
-    return Result(
-      exitCode: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-      standardError: errorText.text)
+  static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessRun {
+    try await ProcessRun.run(path, arguments, environment: environment)
   }
 }
 
 /// A long-running `o3` command started by a test, with its output collected as it comes.
-final class O3Process {
-  let process = Process()
-  let output = LockedText()
-  let errors = LockedText()
+typealias O3Process = ManagedProcess
 
-  init(_ arguments: [String]) throws {
-    process.executableURL = URL(fileURLWithPath: O3Binary.path)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    let outputPipe = Pipe()
-    let errorPipe = Pipe()
-    process.standardOutput = outputPipe
-    process.standardError = errorPipe
-    let output = self.output
-    let errors = self.errors
-    outputPipe.fileHandleForReading.readabilityHandler = { output.append(String(decoding: $0.availableData, as: UTF8.self)) }
-    errorPipe.fileHandleForReading.readabilityHandler = { errors.append(String(decoding: $0.availableData, as: UTF8.self)) }
-    try process.run()
+extension ManagedProcess {
+  /// Starts `o3 arguments…`, output collected in memory.
+  static func o3(_ arguments: [String]) async throws -> ManagedProcess {
+    try await start(executable: O3Binary.path, arguments: arguments, output: .collected)
   }
-
-  /// Waits until standard output contains `text` (true), or the process ends or the generous
-  /// deadline passes first (false). Sleeps between looks without holding a thread: the tests
-  /// share Swift's cooperative pool (two threads on a two-core machine), and a blocked one stalls
-  /// every other test.
-  func waitForOutput(containing text: String, deadlineSeconds: Double = 180) async -> Bool {
-    let deadline = Date().addingTimeInterval(deadlineSeconds)
-    while !output.text.contains(text) {
-      guard process.isRunning, Date() < deadline else { return output.text.contains(text) }
-      try? await Task.sleep(for: .milliseconds(20))
-    }
-    return true
-  }
-
-  /// Sends SIGTERM and waits for the exit status.
-  func terminate() -> Int32 {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGTERM)
-      process.waitUntilExit()
-    }
-    return process.terminationStatus
-  }
-
-  deinit {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-    }
-  }
-}
-
-/// Text appended from one thread and read from another.
-final class LockedText: @unchecked Sendable {
-  // @unchecked: `buffer` is guarded by `lock`.
-  private let lock = NSLock()
-  private var buffer = ""
-
-  func append(_ more: String) { lock.withLock { buffer += more } }
-  var text: String { lock.withLock { buffer } }
 }
 
 /// A directory unique to one test, removed when the test ends.
@@ -157,7 +65,7 @@ struct TestFailure: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// A plain HTTP exchange with a server on 127.0.0.1.
+/// A plain HTTP exchange with a server on 127.0.0.1 (a fresh connection each time).
 enum HTTP {
   struct Reply {
     var status: Int
@@ -166,25 +74,8 @@ enum HTTP {
   }
 
   static func request(port: Int, path: String, method: String = "GET", body: Data? = nil) async throws -> Reply {
-    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-    request.httpMethod = method
-    request.httpBody = body
-    request.timeoutInterval = 60
-    let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
-      URLSession.shared.dataTask(with: request) { data, response, error in
-        if let error {
-          continuation.resume(throwing: error)
-        } else {
-          continuation.resume(returning: (data ?? Data(), response!))
-        }
-      }.resume()
-    }
-    let http = try #require(response as? HTTPURLResponse)
-    var headers: [String: String] = [:]
-    for (name, value) in http.allHeaderFields {
-      headers[String(describing: name).lowercased()] = String(describing: value)
-    }
-    return Reply(status: http.statusCode, headers: headers, body: String(decoding: data, as: UTF8.self))
+    let reply = try await HTTPTestClient.request(port: port, path: path, method: method, body: body.map { [UInt8]($0) })
+    return Reply(status: reply.status, headers: reply.headers, body: reply.text)
   }
 }
 

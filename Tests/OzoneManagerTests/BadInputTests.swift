@@ -2,11 +2,12 @@ import OMMetadata
 import OMProto
 import OzoneManager
 import SwiftProtobuf
+import O3TestSupport
 import Testing
 
 /// Bad input below the network: a malformed envelope, unknown fields, oversized metadata, empty
 /// bodies and undecodable log entries each get a specific status and change nothing.
-@Suite struct BadInputTests {
+@Suite(.watchdog) struct BadInputTests {
   /// Submits `request`, expects `status`, and checks it never reached the log nor changed a row.
   private func expectRefusedBeforeTheLog(
     _ om: OMHarness, _ request: OMRequest, _ status: Status, sourceLocation: SourceLocation = #_sourceLocation

@@ -1,11 +1,12 @@
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// CreateBucket, InfoBucket, SetBucketProperty and DeleteBucket: every status each can answer,
 /// the properties stored, and the volume's bucket count.
-@Suite struct BucketRequestTests {
+@Suite(.watchdog) struct BucketRequestTests {
   @Test func createBucketStoresObjectStoreDefaultsAndCountsInItsVolume() throws {
     let om = try OMHarness()
     try om.succeed(Requests.createVolume("vol1"))

@@ -2,13 +2,14 @@ import Foundation
 import OMMetadata
 import OzoneManager
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// Every way a follower's checkpoint install can fail, injected into a real three-OM cluster:
 /// the old database keeps serving, the failure is logged on one line with its reason and
 /// counted on `/prom`, and Raft's next notice retries until the install succeeds. Each case is
 /// one failure of docs/snapshot-installation.md.
-@Suite(.serialized) struct CheckpointInstallFaultTests {
+@Suite(.watchdog, .serialized) struct CheckpointInstallFaultTests {
   /// A fault a test plants in the follower's downloads, and what it must produce.
   enum Fault: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// The free-space probe reports 1 KiB: refused before a byte is written.

@@ -2,11 +2,12 @@ import Foundation
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// A follower whose log ends before the leader's purged log catches up from the leader's
 /// RocksDB checkpoint, over the real HTTP endpoint and Raft links.
-@Suite(.serialized) struct CheckpointInstallTests {
+@Suite(.watchdog, .serialized) struct CheckpointInstallTests {
   static let purgingConfiguration = BehindFollower.purgingConfiguration
 
   /// `request` with its own call id, so that the retry cache does not answer it as a retry.

@@ -3,11 +3,12 @@ import OMMetadata
 import OMProto
 import OzoneManager
 import SwiftProtobuf
+import O3TestSupport
 import Testing
 
 /// Apply must be a pure function of the log: two replicas fed the same log end with byte-identical
 /// databases, however differently their flushes were timed.
-@Suite struct DeterminismTests {
+@Suite(.watchdog) struct DeterminismTests {
   @Test(arguments: [11, 12, 13])
   func oneRandomLogGivesByteIdenticalReplicas(seed: UInt64) throws {
     let eager = try Replica(maxUnflushed: 10_000)

@@ -2,10 +2,11 @@ import Foundation
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// Three OMs in one process over real RaftRPC links (through proxies a test can cut).
-@Suite(.serialized) struct HAClusterTests {
+@Suite(.watchdog, .serialized) struct HAClusterTests {
   @Test func writesReplicateAndFollowersRedirectToTheLeader() async throws {
     let cluster = try await OMCluster.start()
     let leader = try await cluster.leader()

@@ -1,11 +1,12 @@
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// RenameKey, DeleteKey and DeleteKeys: what moves where, what goes to deletedTable, the
 /// bucket's usage, and DeleteKeys' partial answers.
-@Suite struct KeyDeleteRenameTests {
+@Suite(.watchdog) struct KeyDeleteRenameTests {
   @Test func renameMovesTheKeyAndKeepsItsObject() throws {
     let om = try OMHarness()
     try om.makeBucket()

@@ -1,11 +1,12 @@
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// CreateKey, AllocateBlock, CommitKey and LookupKey: the open-key session, the commit that
 /// makes a key visible, overwrites going to deletedTable, and bucket usage.
-@Suite struct KeyWriteTests {
+@Suite(.watchdog) struct KeyWriteTests {
   @Test func createKeyOpensASessionThatIsNotYetVisible() throws {
     let om = try OMHarness()
     try om.makeBucket()

@@ -1,10 +1,11 @@
 import Foundation
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `/prom` shows what the OM holds in memory: its table caches, the double buffer and the retry
 /// cache; once flushes catch up, the key tables' caches are empty again.
-@Suite struct MemoryMetricsTests {
+@Suite(.watchdog) struct MemoryMetricsTests {
   /// The value of each sample line, by its name with labels (`name{label="value"}`).
   private func scrape(_ om: RunningOM) async throws -> [String: Double] {
     let reply = try await CheckpointHTTP.fetch(port: om.server.httpPort, path: "/prom")

@@ -4,11 +4,12 @@ import O3Common
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// Prepare and CancelPrepare on the apply path alone (no network, no Raft): what every replica
 /// decides for the entries around them, and the state a restart reads back from om.db.
-@Suite struct PrepareApplyTests {
+@Suite(.watchdog) struct PrepareApplyTests {
   static func prepare() -> OMRequest {
     var body = PrepareRequest()
     body.args.txnApplyWaitTimeoutSeconds = 120

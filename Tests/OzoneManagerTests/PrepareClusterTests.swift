@@ -3,12 +3,13 @@ import O3Common
 import OMProto
 import OzoneClient
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `o3 admin om prepare` on three real OMs: every OM prepares at the same index and purges its
 /// log, writes are refused with a status clients do not fail over on, reads still work, a
 /// restart keeps the OMs prepared, and CancelPrepare lets writes in again.
-@Suite(.serialized) struct PrepareClusterTests {
+@Suite(.watchdog, .serialized) struct PrepareClusterTests {
   /// Small segments, so that the log spans several and the purge at Prepare shows.
   static let configuration = ["ozone.om.ratis.segment.size": "4KB"]
 

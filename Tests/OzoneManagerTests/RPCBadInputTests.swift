@@ -6,12 +6,13 @@ import OMProto
 import OzoneClient
 import OzoneManager
 import SwiftProtobuf
+import O3TestSupport
 import Testing
 
 /// Bad input over the wire, against a real OM: every payload that is not a valid request gets
 /// its specific OMResponse status, a frame that breaks the protocol closes only its connection,
 /// and in every case the OM keeps serving and its database does not change by one byte.
-@Suite struct RPCBadInputTests {
+@Suite(.watchdog) struct RPCBadInputTests {
   /// A payload sent as the body of `om.submitRequest`, with the status it must get.
   enum BadPayload: String, CaseIterable, Sendable {
     case garbage, truncated, unknownField, mismatchedBody, noBody, empty, unknownCommand

@@ -1,8 +1,9 @@
 @testable import OzoneManager
+import O3TestSupport
 import Testing
 
 /// preExecute's ids are unique within a process and differ between processes (seeds).
-@Suite struct RequestIDGeneratorTests {
+@Suite(.watchdog) struct RequestIDGeneratorTests {
   @Test func idsDoNotRepeatAndAreNeverZero() {
     let generator = RequestIDGenerator(seed: 0)
     var seen = Set<UInt64>()

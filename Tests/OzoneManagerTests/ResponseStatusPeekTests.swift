@@ -1,10 +1,11 @@
 import OMProto
 import SwiftProtobuf
+import O3TestSupport
 import Testing
 
 /// The leader reads a write's status from the state machine's serialized answer without
 /// decoding it; the peek must agree with a full decode and refuse malformed bytes.
-@Suite struct ResponseStatusPeekTests {
+@Suite(.watchdog) struct ResponseStatusPeekTests {
   @Test(arguments: [Status.ok, .volumeNotFound, .keyNotFound, .unspecified])
   func thePeekAgreesWithAFullDecode(status: Status) throws {
     var response = OMResponse()

@@ -2,11 +2,12 @@ import Foundation
 import OMProto
 @testable import OzoneManager
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// The retry cache answers a repeat with the first answer, forgets answers after their expiry,
 /// and stays within its bound by forgetting the oldest answers first (time is injected).
-@Suite struct RetryCacheTests {
+@Suite(.watchdog) struct RetryCacheTests {
   private static let start = Date(timeIntervalSince1970: 1_000_000)
 
   private func answer(_ number: UInt64) -> OMResponse {

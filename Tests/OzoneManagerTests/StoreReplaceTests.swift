@@ -1,11 +1,12 @@
 import Foundation
 import OMMetadata
 import OMProto
+import O3TestSupport
 import Testing
 
 /// `OMMetadataStore.replace`: a checkpoint swapped in place, and the old database kept serving
 /// whenever the new one cannot take over.
-struct StoreReplaceTests {
+@Suite(.watchdog) struct StoreReplaceTests {
   /// A RocksDB checkpoint of a store holding only volume `source`, in `directory/candidate`.
   private static func candidate(in directory: String) throws -> (path: String, position: TermIndex) {
     let source = try OMHarness("replace-source")

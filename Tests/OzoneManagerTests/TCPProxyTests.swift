@@ -1,10 +1,11 @@
 import NIOCore
 import NIOPosix
 import O3RPC
+import O3TestSupport
 import Testing
 
 /// The fault-injection proxy itself: it forwards, cuts and heals.
-@Suite struct TCPProxyTests {
+@Suite(.watchdog) struct TCPProxyTests {
   private struct Echo: RPCServiceHandler {
     func handle(method: String, payload: ByteBuffer, context: RPCCallContext, responder: RPCResponder) {
       responder.succeed(payload)

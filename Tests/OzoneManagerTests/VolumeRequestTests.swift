@@ -1,11 +1,12 @@
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// CreateVolume, InfoVolume, SetVolumeProperty and DeleteVolume: every status each can answer,
 /// what preExecute fills in, and what apply derives from the log index.
-@Suite struct VolumeRequestTests {
+@Suite(.watchdog) struct VolumeRequestTests {
   @Test func createVolumeStoresTheLeadersTimeUserAndIdsFromTheLogIndex() throws {
     let om = try OMHarness()
     om.userName = "carol"

@@ -1,13 +1,14 @@
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// A volume's space quota must bound the bytes of its keys. Ozone keeps it enforceable by
 /// requiring a space quota on every bucket of a volume that has one (QUOTA_ERROR otherwise:
 /// OMBucketCreateRequest.checkQuotaBytesValid, OMBucketSetPropertyRequest.checkQuotaBytesValid,
 /// OMVolumeSetQuotaRequest.checkQuotaBytesValid) and by the sum-of-bucket-quotas rule.
-@Suite struct VolumeSpaceQuotaTests {
+@Suite(.watchdog) struct VolumeSpaceQuotaTests {
   @Test func aBucketWithoutSpaceQuotaInAVolumeWithOneIsQuotaError() throws {
     let om = try OMHarness()
     try om.succeed(Requests.createVolume("vol1", quotaInBytes: 1_000))

@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// The small pieces under the core: storage ranges, the inflight ring, configuration bounds,
 /// the Ready contract and determinism.
-@Suite struct CoreUnitTests {
+@Suite(.watchdog) struct CoreUnitTests {
   private func storage(terms: [UInt64]) -> MemoryRaftStorage {
     Fixture.storage(terms: terms)
   }

@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// Per-follower flow control (etcd-raft's probe / replicate / snapshot states), message and
 /// inflight bounds, and the bound on uncommitted bytes.
-@Suite struct FlowControlTests {
+@Suite(.watchdog) struct FlowControlTests {
   private func appends(_ messages: [RaftMessage], to peer: PeerID) -> [AppendRequest] {
     messages.compactMap { message in
       if case .append(let request) = message.body, message.to == peer { return request } else { return nil }

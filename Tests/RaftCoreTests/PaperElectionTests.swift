@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// Raft paper §5.1 (basics) and §5.2 (leader election). Each test quotes the sentences it
 /// checks.
-@Suite struct PaperElectionTests {
+@Suite(.watchdog) struct PaperElectionTests {
   /// §5.1: "If one server's current term is smaller than the other's, then it updates its
   /// current term to the larger value. If a candidate or leader discovers that its term is out
   /// of date, it immediately reverts to follower state."

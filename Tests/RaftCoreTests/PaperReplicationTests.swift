@@ -1,9 +1,10 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// Raft paper §5.3 (log replication). Each test quotes the sentences it checks.
-@Suite struct PaperReplicationTests {
+@Suite(.watchdog) struct PaperReplicationTests {
   /// §5.3: "Once a leader has been elected, it begins servicing client requests ... The leader
   /// appends the command to its log as a new entry, then issues AppendEntries RPCs in parallel
   /// to each of the other servers to replicate the entry."

@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// The quorum arithmetic checked against a dumb reference over many random cases (etcd-raft's
 /// quorum/quick_test.go idea).
-@Suite struct QuorumQuickTests {
+@Suite(.watchdog) struct QuorumQuickTests {
   /// The reference: the largest value v such that a majority of voters has reached at least v,
   /// found by trying every candidate value.
   private func dumbCommittedValue(_ values: [UInt64]) -> UInt64 {

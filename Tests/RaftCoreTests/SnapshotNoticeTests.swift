@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// Notification-mode snapshots: a follower that needs compacted entries is told the leader's
 /// compaction point and reports the checkpoint its state machine installed.
-@Suite struct SnapshotNoticeTests {
+@Suite(.watchdog) struct SnapshotNoticeTests {
   /// A leader of term 2 over a log compacted through index 4, with a membership change at 3.
   private func compactedLeader() -> TestNode {
     let change = MembershipChange(.addLearner, peer: 4)

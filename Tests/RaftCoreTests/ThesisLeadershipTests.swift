@@ -1,10 +1,11 @@
+import O3TestSupport
 import Testing
 
 @testable import RaftCore
 
 /// Raft thesis §3.10 (leadership transfer), §9.6 (pre-vote), §6.2 / §4.2.3 (check-quorum and
 /// ignoring disruptive vote requests).
-@Suite struct ThesisLeadershipTests {
+@Suite(.watchdog) struct ThesisLeadershipTests {
   /// §3.10: "the prior leader sends its log entries to the target server ... then sends a
   /// TimeoutNow request to the target server. This request has the same effect as the target
   /// server's election timer firing." Proposals are refused meanwhile.

@@ -4,10 +4,11 @@ import RaftCore
 import RaftKV
 import RaftSimulation
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// The Raft stack in separate processes on loopback: durable logs, RaftRPC, kill -9.
-@Suite(.serialized) struct ReplicaProcessTests {
+@Suite(.watchdog, .serialized) struct ReplicaProcessTests {
   private static var executable: String {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("RaftKVServer")
     if FileManager.default.isExecutableFile(atPath: beside.path) { return beside.path }
@@ -23,7 +24,7 @@ import Testing
     for value in 0..<30 { #expect(await client.put("k\(value % 5)", "\(value)") == .ok("\(value)")) }
     let leader = try await Self.leader(client, replicas.ids)
     let victim = replicas.ids.first { $0 != leader }!
-    replicas.kill(victim)
+    await replicas.kill(victim)
     for value in 30..<60 { #expect(await client.put("k\(value % 5)", "\(value)") == .ok("\(value)")) }
     let commit = try await Self.field("commit", of: leader, client)
     try await replicas.launch(victim)
@@ -51,7 +52,7 @@ import Testing
     }
     try await Self.waitUntil("the workload is under way") { history.count >= 60 }
     let leader = try await Self.leader(client, replicas.ids)
-    replicas.kill(leader)
+    await replicas.kill(leader)
     await workload.value
     try await replicas.launch(leader)
     try await replicas.announcePeers()

@@ -1,11 +1,12 @@
 import NIOCore
+import O3TestSupport
 import Testing
 
 @testable import RaftRPC
 
 /// The sender's rules without sockets or clocks: connecting, pipelining bounds, drops, backoff,
 /// failure episodes and stale events.
-@Suite struct PeerSendStateTests {
+@Suite(.watchdog) struct PeerSendStateTests {
   private func limits(outstanding: Int = 3, queuedBytes: Int = 4096) -> RaftRPCLimits {
     var limits = RaftRPCLimits()
     limits.batchBytesMax = 1024

@@ -6,7 +6,7 @@ import Testing
 @testable import RaftRPC
 
 /// Packing messages into batches under the byte limit, and splitting AppendEntries that exceed it.
-@Suite struct RaftBatchEncoderTests {
+@Suite(.watchdog) struct RaftBatchEncoderTests {
   @Test(arguments: [2048, 4096, 20_000])
   func batchesStayUnderTheLimitAndKeepEveryMessageInOrder(limit: Int) throws {
     var generator = RandomRaftMessages(seed: UInt64(limit))

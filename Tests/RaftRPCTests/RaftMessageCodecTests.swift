@@ -1,12 +1,13 @@
 import NIOCore
 import RaftCore
 import RaftProto
+import O3TestSupport
 import Testing
 
 @testable import RaftRPC
 
 /// RaftMessage <-> raft.proto: lossless for every kind, and refusing (never crashing on) bad input.
-@Suite struct RaftMessageCodecTests {
+@Suite(.watchdog) struct RaftMessageCodecTests {
   @Test(arguments: 0..<RandomRaftMessages.kindCount)
   func everyMessageKindSurvivesSerializationUnchanged(kind: Int) throws {
     var generator = RandomRaftMessages(seed: 1000 + UInt64(kind))

@@ -12,7 +12,7 @@
   /// the test binary, each running only `childPeerProcess` (disabled unless the environment names
   /// a peer). They find each other through files in a temporary directory: each child writes its
   /// port, the parent writes the address book once it knows every port.
-  @Suite(.timeLimit(.minutes(3))) struct SeparateProcessTests {
+  @Suite(.watchdog, .timeLimit(.minutes(3))) struct SeparateProcessTests {
     static let heartbeatsPerPeer: UInt64 = 200
     static let peers: [PeerID] = [1, 2, 3]
     static let peerVariable = "RAFTRPC_TEST_CHILD_PEER"
@@ -28,9 +28,10 @@
         .appendingPathComponent("raftrpc-\(UInt64.random(in: 1...UInt64.max))").path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(atPath: directory) }
-      let children = try [PeerID(2), PeerID(3)].map { try spawnChild($0, directory: directory) }
+      var children: [ManagedProcess] = []
+      for peer: PeerID in [2, 3] { children.append(try await spawnChild(peer, directory: directory)) }
       defer {
-        for child in children where child.isRunning { child.terminate() }
+        for child in children { child.sendKill() }
       }
       try await withEventLoopGroup { group in
         let me = try await TestPeer.start(1, group: group)
@@ -57,7 +58,7 @@
         try await waitUntil("both children exited") { children.allSatisfy { !$0.isRunning } }
         for (child, process) in zip([2, 3], children) {
           #expect(
-            process.terminationStatus == 0,
+            process.exitStatus == 0,
             "peer \(child) failed; its output: \(readFile(directory, "\(child).log") ?? "")")
         }
         await me.transport.shutdown()
@@ -129,25 +130,12 @@
       return problems
     }
 
-    private func spawnChild(_ peer: PeerID, directory: String) throws -> Process {
-      let process = Process()
-      process.executableURL = URL(
-        fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-      )
-      process.arguments = ["--testing-library", "swift-testing", "--filter", "childPeerProcess"]
-      var environment = ProcessInfo.processInfo.environment
-      environment[Self.peerVariable] = "\(peer)"
-      environment[Self.directoryVariable] = directory
-      process.environment = environment
-      let logPath = "\(directory)/\(peer).log"
-      guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
-        throw CocoaError(.fileWriteUnknown)
-      }
-      let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-      process.standardOutput = log
-      process.standardError = log
-      try process.run()
-      return process
+    private func spawnChild(_ peer: PeerID, directory: String) async throws -> ManagedProcess {
+      try await ManagedProcess.start(
+        executable: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+        arguments: ["--testing-library", "swift-testing", "--filter", "childPeerProcess"],
+        output: .logFile("\(directory)/\(peer).log"),
+        environment: [Self.peerVariable: "\(peer)", Self.directoryVariable: directory])
     }
   }
 

@@ -9,7 +9,7 @@ import Testing
 @testable import RaftRPC
 
 /// Real transports on 127.0.0.1 in this process: delivery, order, pipelining, splitting.
-@Suite(.timeLimit(.minutes(2))) struct TransportExchangeTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct TransportExchangeTests {
   @Test func threePeersExchangeAllToAllInOrder() async throws {
     let sendsPerPeer: UInt64 = 300
     try await withEventLoopGroup { group in

@@ -9,7 +9,7 @@ import Testing
 @testable import RaftRPC
 
 /// What a transport does when peers are down, misconfigured or send garbage.
-@Suite(.timeLimit(.minutes(2))) struct TransportFailureTests {
+@Suite(.watchdog, .timeLimit(.minutes(2))) struct TransportFailureTests {
   @Test func downPeerIsReportedOnceAndReachedAfterItStarts() async throws {
     try await withEventLoopGroup { group in
       // A port nobody listens on: below the ephemeral range, so no other test's listener or

@@ -1,11 +1,12 @@
 import RaftSimulation
+import O3TestSupport
 import Testing
 
 /// Hand-written histories whose verdict is known, for the key-value model.
 ///
 /// Each history is written as intervals on a logical clock; `nil` as a return time means the
 /// client never learned the outcome (return = ∞).
-@Suite struct LinearizabilityCheckerTests {
+@Suite(.watchdog) struct LinearizabilityCheckerTests {
   typealias Operation = HistoryOperation<KeyValueInput, KeyValueOutput>
 
   let checker = LinearizabilityChecker(model: KeyValueModel())

@@ -1,10 +1,11 @@
 import RaftSimulation
+import O3TestSupport
 import Testing
 
 /// The checker against a store that is linearizable by construction (the "dumb" oracle):
 /// every history such a store produces must be accepted, and altering what one read saw must
 /// usually be caught.
-@Suite struct LinearizabilityPropertyTests {
+@Suite(.watchdog) struct LinearizabilityPropertyTests {
   static let historyCount = 300
   let checker = LinearizabilityChecker(model: KeyValueModel())
 

@@ -1,9 +1,10 @@
 import RaftCore
+import O3TestSupport
 import Testing
 
 /// RaftCore defects the simulator found, reduced to a few direct steps so that they stay
 /// fixed. Each test describes the defect as it was and checks the fixed behaviour.
-@Suite struct RaftCoreFindingsTests {
+@Suite(.watchdog) struct RaftCoreFindingsTests {
   static let voters: [PeerID] = [1, 2, 3]
 
   static func follower(_ id: PeerID, voters: [PeerID]) throws -> (

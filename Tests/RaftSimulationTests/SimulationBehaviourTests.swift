@@ -1,9 +1,10 @@
 import RaftSimulation
+import O3TestSupport
 import Testing
 
 /// The simulator itself: determinism, coverage of the faults it claims to inject, and checks
 /// that catch a driver deliberately broken.
-@Suite struct SimulationBehaviourTests {
+@Suite(.watchdog) struct SimulationBehaviourTests {
   /// FoundationDB's self-check: one seed, one trace.
   @Test func sameSeedGivesSameTraceHash() {
     let first = Simulation(seed: 4242).run()

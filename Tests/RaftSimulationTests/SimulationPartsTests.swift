@@ -1,10 +1,11 @@
 import RaftCore
+import O3TestSupport
 import Testing
 
 @testable import RaftSimulation
 
 /// The small deterministic parts the simulator is built from.
-@Suite struct SimulationPartsTests {
+@Suite(.watchdog) struct SimulationPartsTests {
   @Test func randomIsFixedBySeedAndStaysInBounds() {
     var first = SimulationRandom(seed: 99)
     var second = SimulationRandom(seed: 99)

@@ -1,10 +1,11 @@
 import Foundation
 import RaftSimulation
+import O3TestSupport
 import Testing
 
 /// The deterministic simulator over many seeds (the CI set), or over the seeds named by
 /// `O3_SIM_SEED=n` (replay one) or `O3_SIM_SEEDS=first-last` (a soak).
-@Suite struct SimulationSeedTests {
+@Suite(.watchdog) struct SimulationSeedTests {
   /// Seeds CI runs when no environment variable names others.
   static let continuousIntegrationSeeds: Range<UInt64> = 0..<300
   /// The seeds are split into this many chunks that run in parallel.

@@ -1,5 +1,6 @@
 import Foundation
 import RaftCore
+import O3TestSupport
 import Testing
 
 @testable import Raft
@@ -7,7 +8,7 @@ import Testing
 /// A replica whose Raft log disk fills up (ENOSPC injected into its log's writes) keeps running:
 /// it holds the Ready it could not persist, sends nothing, refuses new requests, retries with a
 /// backoff, and catches up once space returns. The others carry on meanwhile.
-@Suite struct FullDiskRuntimeTests {
+@Suite(.watchdog) struct FullDiskRuntimeTests {
   @Test func aFollowerWithAFullDiskSendsNothingUntilSpaceReturnsThenCatchesUp() async throws {
     let cluster = try await TestCluster(size: 3)
     let leader = try await cluster.waitForLeader()

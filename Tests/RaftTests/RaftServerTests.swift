@@ -1,10 +1,11 @@
 import Foundation
 import Raft
 import RaftCore
+import O3TestSupport
 import Testing
 
 /// The runtime end to end in one process: real threads, real log stores, an in-process network.
-@Suite struct RaftServerTests {
+@Suite(.watchdog) struct RaftServerTests {
   @Test func concurrentProposalsApplyInTheSameOrderEverywhere() async throws {
     let cluster = try await TestCluster(size: 3)
     // Sixteen clients, each its own sequence of puts, all at once.

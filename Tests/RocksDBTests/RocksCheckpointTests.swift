@@ -1,8 +1,9 @@
 import Foundation
 import RocksDB
+import O3TestSupport
 import Testing
 
-@Suite("Checkpoints")
+@Suite("Checkpoints", .watchdog)
 struct RocksCheckpointTests {
   @Test("a checkpoint reopens as an independent database with identical contents")
   func checkpointIsAnIndependentCopy() throws {

@@ -1,11 +1,12 @@
 import Dispatch
 import Foundation
 import Synchronization
+import O3TestSupport
 import Testing
 
 @testable import RocksDB
 
-@Suite("Errors")
+@Suite("Errors", .watchdog)
 struct RocksDBErrorTests {
   @Test("RocksDB statuses refine the operation's code: Corruption always, IO error except at open")
   func classification() {

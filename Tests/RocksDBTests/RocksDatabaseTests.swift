@@ -1,7 +1,8 @@
 import RocksDB
+import O3TestSupport
 import Testing
 
-@Suite("RocksDatabase")
+@Suite("RocksDatabase", .watchdog)
 struct RocksDatabaseTests {
   @Test("put, get and delete stay within their column family")
   func putGetDeletePerFamily() throws {

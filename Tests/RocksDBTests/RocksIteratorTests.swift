@@ -1,7 +1,8 @@
 import RocksDB
+import O3TestSupport
 import Testing
 
-@Suite("RocksIterator")
+@Suite("RocksIterator", .watchdog)
 struct RocksIteratorTests {
   @Test("prefixSuccessor skips trailing 0xFF bytes and is nil when none is left")
   func prefixSuccessor() {

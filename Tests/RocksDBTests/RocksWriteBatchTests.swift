@@ -1,7 +1,8 @@
 import RocksDB
+import O3TestSupport
 import Testing
 
-@Suite("RocksWriteBatch")
+@Suite("RocksWriteBatch", .watchdog)
 struct RocksWriteBatchTests {
   @Test("a batch of puts and deletes over several families applies all at once")
   func batchAppliesEverything() throws {

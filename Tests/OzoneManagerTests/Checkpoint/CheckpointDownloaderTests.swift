@@ -2,10 +2,11 @@ import Foundation
 import OMMetadata
 import OzoneManager
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// The follower's downloader against the real endpoint over a real OM database.
-struct CheckpointDownloaderTests {
+@Suite(.watchdog) struct CheckpointDownloaderTests {
   private func configuration(_ fixture: CheckpointFixture, port: Int, name: String, kept: String? = nil, token: String? = nil)
     -> CheckpointDownloader.Configuration
   {

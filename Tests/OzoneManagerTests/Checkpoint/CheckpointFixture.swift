@@ -2,11 +2,9 @@ import Foundation
 @testable import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
-  import FoundationNetworking
-#endif
 
 /// An OM database with flushed data, the checkpoint service over it, and an HTTP server.
 final class CheckpointFixture {
@@ -94,26 +92,9 @@ enum CheckpointHTTP {
     port: Int, path: String = OMCheckpointService.path, query: String = "", method: String = "GET",
     headers: [String: String] = [:], body: Data? = nil
   ) async throws -> FetchedReply {
-    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)\(query)")!)
-    request.httpMethod = method
-    request.httpBody = body
-    request.timeoutInterval = 120
-    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-    let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { continuation in
-      URLSession.shared.dataTask(with: request) { data, response, error in
-        if let error {
-          continuation.resume(throwing: error)
-        } else {
-          continuation.resume(returning: (data ?? Data(), response!))
-        }
-      }.resume()
-    }
-    let http = try #require(response as? HTTPURLResponse)
-    var replyHeaders: [String: String] = [:]
-    for (name, value) in http.allHeaderFields {
-      replyHeaders[String(describing: name).lowercased()] = String(describing: value)
-    }
-    return FetchedReply(status: http.statusCode, headers: replyHeaders, body: [UInt8](data))
+    let reply = try await HTTPTestClient.request(
+      port: port, path: path + query, method: method, headers: headers, body: body.map { [UInt8]($0) })
+    return FetchedReply(status: reply.status, headers: reply.headers, body: reply.body)
   }
 }
 

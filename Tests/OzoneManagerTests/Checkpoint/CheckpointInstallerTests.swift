@@ -4,11 +4,12 @@ import O3Common
 @testable import OMMetadata
 import OMProto
 @testable import OzoneManager
+import O3TestSupport
 import Testing
 
 /// The installer on its own, with the leader's endpoint over a `CheckpointFixture` (at 3#30):
 /// the decisions taken before any byte is downloaded.
-struct CheckpointInstallerTests {
+@Suite(.watchdog) struct CheckpointInstallerTests {
   /// The follower: a database with a recorded membership at `index` (term 3).
   private final class Follower {
     let harness: OMHarness
@@ -107,7 +108,7 @@ struct CheckpointInstallerTests {
 }
 
 /// A full disk is told apart from other write failures however Foundation wraps the errno.
-@Test func writeErrorsOfAFullDiskCountAsDiskSpace() {
+@Test(.watchdog) func writeErrorsOfAFullDiskCountAsDiskSpace() {
   let full: [any Error] = [
     POSIXError(.ENOSPC), POSIXError(.EDQUOT), CocoaError(.fileWriteOutOfSpace),
     NSError(domain: NSPOSIXErrorDomain, code: Int(ENOSPC)),

@@ -1,10 +1,11 @@
 import Foundation
 import OMMetadata
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// `/v2/dbCheckpoint` against a real OM database with flushed data, over HTTP.
-@Suite struct CheckpointServiceTests {
+@Suite(.watchdog) struct CheckpointServiceTests {
   @Test func streamCarriesManifestFilesAndTermIndexAndRemovesItsCheckpoint() async throws {
     let fixture = try CheckpointFixture()
     let port = try await fixture.start()

@@ -5,11 +5,12 @@ import O3RPC
 import OMMetadata
 import OMProto
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// Start-up recovery of om.db after a checkpoint install stopped at each point of its swap,
 /// built as the directories a crash there leaves.
-struct DatabaseRecoveryTests {
+@Suite(.watchdog) struct DatabaseRecoveryTests {
   /// A directory that will hold om.db and its neighbours.
   private let directory = TemporaryDirectory("recovery")
   private var databasePath: String { directory.path + "/om.db" }

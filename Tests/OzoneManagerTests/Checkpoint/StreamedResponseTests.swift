@@ -1,10 +1,11 @@
 import Foundation
 import OzoneManager
 import Synchronization
+import O3TestSupport
 import Testing
 
 /// The HTTP server's streamed bodies and POST routes, on their own.
-struct StreamedResponseTests {
+@Suite(.watchdog) struct StreamedResponseTests {
   @Test func streamedBodyArrivesWholeAndPostIsOnlyForRoutesThatAcceptIt() async throws {
     let chunks = (0..<40).map { index in [UInt8](repeating: UInt8(index), count: 100_000) }
     let received = Mutex<[UInt8]>([])

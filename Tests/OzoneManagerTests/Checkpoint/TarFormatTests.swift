@@ -1,8 +1,9 @@
 import OzoneManager
+import O3TestSupport
 import Testing
 
 /// The ustar writer and the incremental reader agree, whatever the chunking.
-struct TarFormatTests {
+@Suite(.watchdog) struct TarFormatTests {
   @Test func entriesRoundTripFedOneByteAtATime() throws {
     let contents: [(String, [UInt8])] = [("a.sst", Array(0..<200).map { UInt8($0) }), ("EMPTY", []), ("block", [UInt8](repeating: 9, count: 512))]
     var archive: [UInt8] = []

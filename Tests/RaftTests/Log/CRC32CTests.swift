@@ -1,8 +1,9 @@
+import O3TestSupport
 import Testing
 
 @testable import Raft
 
-@Suite("CRC32C")
+@Suite("CRC32C", .watchdog)
 struct CRC32CTests {
   @Test("the standard check value: \"123456789\" gives 0xE3069283")
   func checkValue() {

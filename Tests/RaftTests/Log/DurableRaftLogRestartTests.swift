@@ -1,11 +1,12 @@
 import Foundation
 import RaftCore
+import O3TestSupport
 import Testing
 
 @testable import Raft
 
 /// Segments, restarts, truncation, purge and snapshot install on real files.
-@Suite("DurableRaftLog on disk")
+@Suite("DurableRaftLog on disk", .watchdog)
 struct DurableRaftLogRestartTests {
   /// Each record of `logTestEntries(dataBytes: 16)` takes 45 bytes: 20-byte header + 3 records.
   private let threeRecordSegment = 20 + 3 * 45

@@ -1,10 +1,11 @@
 import RaftCore
+import O3TestSupport
 import Testing
 
 @testable import Raft
 
 /// The tail cache keeps a contiguous suffix of the log within its bounds.
-@Suite("TailCache")
+@Suite("TailCache", .watchdog)
 struct TailCacheTests {
   @Test("evicts the oldest entries beyond the entry bound")
   func entryBound() {

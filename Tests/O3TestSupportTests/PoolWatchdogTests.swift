@@ -1,0 +1,37 @@
+import Foundation
+import O3TestSupport
+import Testing
+
+/// The watchdog names a stall of Swift's cooperative pool: a child copy of this test binary runs
+/// only `holdEveryPoolThread` (disabled unless the environment says it is the child), with a
+/// two-second threshold, and the parent reads the report from its standard error.
+@Suite(.watchdog) struct PoolWatchdogTests {
+  static let childVariable = "O3_WATCHDOG_TEST_CHILD"
+  static let isChild = ProcessInfo.processInfo.environment[childVariable] != nil
+
+  /// In the child only: every thread of the pool sleeps in a blocking call, twice over, so the
+  /// pool runs nothing else for about eight seconds. (Blocking on purpose: this is the fault the
+  /// watchdog exists to name.)
+  @Test(.enabled(if: isChild)) func holdEveryPoolThread() async {
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<(2 * threads) { group.addTask { usleep(4_000_000) } }
+    }
+    try? await waitUntil("the watchdog saw the pool move again", timeout: .seconds(120)) {
+      PoolWatchdog.shared.stallsEnded > 0
+    }
+  }
+
+  @Test(.enabled(if: !isChild)) func aStalledPoolNamesItselfTheRunningTestsAndTheBlockedThreads() async throws {
+    let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let child = try await ProcessRun.run(
+      binary, ["--testing-library", "swift-testing", "--filter", "holdEveryPoolThread"],
+      environment: [Self.childVariable: "1", "O3_WATCHDOG_SECONDS": "2"])
+    let report = child.standardError
+    #expect(child.exitCode == 0, "the child test passes once its threads return: \(child.standardOutput.suffix(2_000))")
+    #expect(report.contains("Swift's cooperative pool has run nothing for"), "report: \(report.suffix(4_000))")
+    #expect(report.contains("holdEveryPoolThread"), "the report names the running test")
+    #expect(report.contains("nanosleep"), "the thread table shows the threads asleep in the kernel")
+    #expect(report.contains("the cooperative pool moved again"), "and says when the stall ended")
+  }
+}
