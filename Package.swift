@@ -110,15 +110,15 @@ let package = Package(
     .target(
       name: "O3TestSupport",
       dependencies: [
-        "RaftSimulation", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOHTTP1", package: "swift-nio"),
+        "RaftSimulation", "O3Common", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .testTarget(name: "O3TestSupportTests", dependencies: ["O3TestSupport"]),
     .testTarget(name: "RocksDBTests", dependencies: ["O3TestSupport", "RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["O3TestSupport", "RaftCore"], exclude: ["testdata"]),
-    .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "RaftSimulation", "RaftCore"]),
+    .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "O3Common", "RaftSimulation", "RaftCore"]),
     .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "Raft", "RaftCore", "RaftSimulation"]),
     .testTarget(
       name: "RaftProcessTests",

@@ -6,10 +6,10 @@ import Testing
 /// that catch a driver deliberately broken.
 @Suite(.watchdog) struct SimulationBehaviourTests {
   /// FoundationDB's self-check: one seed, one trace.
-  @Test func sameSeedGivesSameTraceHash() {
-    let first = Simulation(seed: 4242).run()
-    let second = Simulation(seed: 4242).run()
-    let other = Simulation(seed: 4243).run()
+  @Test func sameSeedGivesSameTraceHash() async {
+    let first = await simulate(4242)
+    let second = await simulate(4242)
+    let other = await simulate(4243)
     #expect(first.failure == nil)
     #expect(first.traceHash == second.traceHash)
     #expect(first.eventCount == second.eventCount)
@@ -19,10 +19,10 @@ import Testing
 
   /// Over a few dozen seeds every kind of fault and every recovery path happens at least once,
   /// so a green run means they were survived, not skipped.
-  @Test func swarmExercisesEveryFault() {
+  @Test func swarmExercisesEveryFault() async {
     var total = SimulationStatistics()
     for seed in UInt64(1000)..<1040 {
-      let report = Simulation(seed: seed).run()
+      let report = await simulate(seed)
       #expect(report.failure == nil, "\(report.failure.map(String.init(describing:)) ?? "")")
       let statistics = report.statistics
       total.crashes += statistics.crashes
@@ -55,25 +55,25 @@ import Testing
 
   /// Reads answered from a node's own state, skipping ReadIndex, must be caught as stale reads
   /// by the linearizability check on some seed of a handful.
-  @Test func staleLocalReadsAreCaught() throws {
-    let failure = try #require(firstFailure(seeds: 0..<30, sabotage: .readsServedLocally))
+  @Test func staleLocalReadsAreCaught() async throws {
+    let failure = try #require(await firstFailure(seeds: 0..<30, sabotage: .readsServedLocally))
     #expect(failure.violation.invariant == .linearizability)
     #expect(failure.description.contains("O3_SIM_SEED=\(failure.seed) swift test"))
   }
 
   /// Messages sent before their Ready is synced must be caught.
-  @Test func messagesBeforeSyncAreCaught() throws {
-    let failure = try #require(firstFailure(seeds: 0..<30, sabotage: .sendBeforeSync))
+  @Test func messagesBeforeSyncAreCaught() async throws {
+    let failure = try #require(await firstFailure(seeds: 0..<30, sabotage: .sendBeforeSync))
     #expect(failure.violation.invariant == .messageBeforeSync)
   }
 
-  private func firstFailure(seeds: Range<UInt64>, sabotage: SimulationSabotage)
+  private func firstFailure(seeds: Range<UInt64>, sabotage: SimulationSabotage) async
     -> SimulationFailure?
   {
     for seed in seeds {
       var options = SimulationOptions.swarm(seed: seed)
       options.sabotage = sabotage
-      if let failure = Simulation(seed: seed, options: options).run().failure { return failure }
+      if let failure = await simulate(seed, options: options).failure { return failure }
     }
     return nil
   }

@@ -23,11 +23,11 @@ import Testing
   }
 
   @Test(arguments: 0..<chunkCount)
-  func seedsKeepEveryInvariant(chunk: Int) {
+  func seedsKeepEveryInvariant(chunk: Int) async {
     let seeds = Self.selectedSeeds.enumerated().filter { $0.offset % Self.chunkCount == chunk }
     let verbose = Self.selectedSeeds.count == 1
     for (_, seed) in seeds {
-      let report = Simulation(seed: seed).run()
+      let report = await simulate(seed)
       if verbose { print(report.summary) }
       #expect(report.failure == nil, "\(report.failure.map(String.init(describing:)) ?? "")")
     }

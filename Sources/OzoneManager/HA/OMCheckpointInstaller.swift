@@ -1,4 +1,5 @@
 import Foundation
+import O3Common
 import Logging
 import NIOCore
 import OMMetadata
@@ -68,7 +69,8 @@ final class OMCheckpointInstaller: Sendable {
   func install(from leader: PeerID, firstLogIndex: UInt64) async throws -> (position: OMMetadata.TermIndex, membership: Membership) {
     let node = service.node(withPeerID: leader)
     let leaderName = node?.nodeID ?? "peer-\(leader.rawValue)"
-    doubleBuffer.awaitFlush()
+    let doubleBuffer = self.doubleBuffer
+    await onOwnThread("om-await-flush") { doubleBuffer.awaitFlush() }
     let kept = doubleBuffer.flushedTermIndex
     if kept.index + 1 >= firstLogIndex, let membership = try recordedMembership() {
       // A crash after a swap but before Raft recorded the install leaves om.db ahead of the
@@ -119,7 +121,7 @@ final class OMCheckpointInstaller: Sendable {
       throw OMCheckpointError(
         .notNewer, "the checkpoint of \(node.nodeID) ends at \(position), before its log starts at \(firstLogIndex)")
     }
-    doubleBuffer.stop()
+    await onOwnThread("om-stop-flushes") { [doubleBuffer] in doubleBuffer.stop() }
     let flushed = doubleBuffer.flushedTermIndex
     guard position.index > flushed.index else {
       doubleBuffer.restart(flushedUpTo: flushed)

@@ -364,8 +364,11 @@ public final class OzoneManagerServer: Sendable {
     await httpServer.shutdown()
     try? await rpcServer.shutdown()
     await raft.shutdown()
-    doubleBuffer.stop()
-    store.close()
+    let (doubleBuffer, store) = (self.doubleBuffer, self.store)
+    await onOwnThread("om-stop") {
+      doubleBuffer.stop()
+      store.close()
+    }
     logger.info("OM stopped", metadata: ["flushed": "\(doubleBuffer.flushedTermIndex)"])
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import O3Common
 import Logging
 import RaftCore
 
@@ -150,12 +151,16 @@ public final class RaftServer: Sendable {
   public var statistics: RaftStatistics { statisticsBox.snapshot }
 
   /// Stops the transport, the loop and the apply thread (after what it already queued), then
-  /// closes the log.
+  /// closes the log. The joins wait on a thread of their own: the apply thread may itself be
+  /// waiting for async work (a checkpoint install), which needs the cooperative pool.
   public func shutdown() async {
     await transport.shutdown()
-    loop.stop()
-    applier.stop()
-    log.close()
+    let (loop, applier, log) = (self.loop, self.applier, self.log)
+    await onOwnThread("raft-stop") {
+      loop.stop()
+      applier.stop()
+      log.close()
+    }
   }
 
   /// The default fatal-error action: say why and stop the process.
