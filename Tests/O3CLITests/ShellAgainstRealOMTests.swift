@@ -99,6 +99,14 @@ import Testing
     #expect(badLength.standardError.contains("List length should be a positive number"))
     let badPath = try O3Binary.run(["sh", "bucket", "info", "/vol1"])
     #expect(badPath.exitCode == 2)
+    // Ozone's ensureRootAddress: volume list refuses a volume instead of listing every volume.
+    for address in ["o3://omservice/vol1", "/vol1", "o3://127.0.0.1:1/vol1/bucket1"] {
+      let listVolume = try O3Binary.run(["sh", "volume", "list", address])
+      #expect(listVolume.exitCode == 2, "volume list \(address): \(listVolume.standardError)")
+      #expect(listVolume.standardError.hasPrefix("'\(address)' is not a root address"), "\(listVolume.standardError)")
+      #expect(listVolume.standardError.split(separator: "\n").count == 1, "one line: \(listVolume.standardError)")
+      #expect(listVolume.standardOutput.isEmpty)
+    }
     let unreachable = try O3Binary.run(["sh", "volume", "info", "o3://127.0.0.1:1/vol1"])
     #expect(unreachable.exitCode == 255)
     #expect(unreachable.standardError.contains("cannot reach the OM"))

@@ -47,6 +47,7 @@ struct VolumeCommand: AsyncParsableCommand {
 
     func run() async throws {
       let path = try OzonePath.parse(address)
+      try path.requireRoot(address)
       let volumes = try await shell.withClient(path) { client in
         // Ozone: per user by default; --all lists every volume of the cluster.
         let owner: String? = list.all && user == nil ? nil : (user ?? client.userName)
