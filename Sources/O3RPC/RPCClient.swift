@@ -19,8 +19,8 @@ public final class RPCClient: Sendable {
 
   /// Connects to `host:port`.
   ///
-  /// - Throws: `RPCError.connectFailed` naming the address when no connection could be made
-  ///   within `connectTimeout`.
+  /// - Throws: `RPCError.connectFailed` with the address and the reason in a few words when no
+  ///   connection could be made within `connectTimeout`.
   public static func connect(
     host: String, port: Int, limits: RPCLimits = .init(), group: any EventLoopGroup,
     connectTimeout: TimeAmount = .seconds(5)
@@ -46,7 +46,7 @@ public final class RPCClient: Sendable {
     do {
       channel = try await bootstrap.connect(host: host, port: port).get()
     } catch {
-      throw RPCError.connectFailed("cannot connect to the RPC server at \(host):\(port): \(error)")
+      throw RPCError.connectFailed(address: "\(host):\(port)", reason: ConnectionFailure.describe(error))
     }
     guard let connection = connectionBox.attempts.withLock({ $0[ObjectIdentifier(channel)] }) else {
       preconditionFailure("the channel initializer ran without installing the connection handler")

@@ -14,8 +14,9 @@ public enum RPCError: Error, Sendable, Equatable, CustomStringConvertible {
   case malformedFrame(String)
   /// The server answered the call with an error.
   case remote(code: String, message: String)
-  /// The connection could not be established; the message names the address.
-  case connectFailed(String)
+  /// No connection could be made to `address` (`host:port`); `reason` is
+  /// `ConnectionFailure.describe`'s, e.g. "connection refused".
+  case connectFailed(address: String, reason: String)
   /// The server could not listen; the message names the address and port.
   case bindFailed(String)
 
@@ -47,7 +48,9 @@ public enum RPCError: Error, Sendable, Equatable, CustomStringConvertible {
       "malformed RPC frame: \(reason)"
     case .remote(let code, let message):
       "the server answered \(code): \(message)"
-    case .connectFailed(let message), .bindFailed(let message):
+    case .connectFailed(let address, let reason):
+      "cannot connect to \(address): \(reason)"
+    case .bindFailed(let message):
       message
     }
   }

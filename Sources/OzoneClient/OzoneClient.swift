@@ -48,7 +48,7 @@ public final class OzoneClient: Sendable {
     do {
       _ = try await client.connections.client(0)
     } catch {
-      throw OzoneClientError.transport("\(address): \(error)")
+      throw OzoneClientError.transport("\(address): \(ConnectionFailure.describe(error))")
     }
     return client
   }
@@ -160,7 +160,7 @@ public final class OzoneClient: Sendable {
     } catch let error as OzoneClientError {
       throw error
     } catch {
-      return .failed(.unreachable(message: "\(error)"))
+      return .failed(.unreachable(message: ConnectionFailure.describe(error)))
     }
     let reply: [UInt8]
     do {

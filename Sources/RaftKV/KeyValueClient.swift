@@ -61,7 +61,7 @@ public final class KeyValueClient: Sendable {
       do {
         client = try await connection(to: target)
       } catch {
-        lastRefusal = "cannot connect to \(target): \(error)"
+        lastRefusal = "cannot connect to \(target): \(ConnectionFailure.describe(error))"
         moveToNextServer(after: target)
         continue
       }
@@ -85,7 +85,7 @@ public final class KeyValueClient: Sendable {
         default:
           return .unknown(lastRefusal)
         }
-      } catch RPCError.connectFailed(let reason) {
+      } catch RPCError.connectFailed(_, let reason) {
         lastRefusal = reason
         moveToNextServer(after: target)
       } catch {

@@ -134,7 +134,7 @@ final class PeerSender {
       }
     case .failure(let error):
       let reason = state.connection == .closed ? .peerRemoved : Self.dropReason(for: error)
-      drop(messageCount, reason: reason, detail: "\(error)")
+      drop(messageCount, reason: reason, detail: ConnectionFailure.describe(error))
       if reason == .connectionLost {
         connectionLost(epoch: epoch)
       } else {
@@ -189,11 +189,11 @@ final class PeerSender {
     case .failure(let error):
       guard let failure = state.connectFailed(epoch: epoch) else { return }
       context.counters.update(peer) { $0.connectFailures += 1 }
-      logger.debug(
-        "cannot connect to peer \(peer): \(error); next attempt in \(failure.retryDelay)")
+      let reason = ConnectionFailure.describe(error)
+      logger.debug("cannot connect to peer \(peer): \(reason); next attempt in \(failure.retryDelay)")
       let dropped = failure.dropped.reduce(0) { $0 + $1.messageCount }
       if dropped > 0 {
-        drop(dropped, reason: .peerUnreachable, detail: "\(error)")
+        drop(dropped, reason: .peerUnreachable, detail: reason)
       }
       retryTimer = eventLoop.assumeIsolated().scheduleTask(in: failure.retryDelay) {
         self.retryDue()

@@ -47,7 +47,11 @@ import Testing
     try await shellFails("VOLUME_ALREADY_EXISTS", "volume", "create", "\(root)/vol1")
     try await shellFails("INVALID_VOLUME_NAME", "volume", "create", "\(root)/Vol_1")
     try await shellFails("VOLUME_NOT_FOUND", "volume", "info", "\(root)/nope")
-    try await shell("volume", "update", "\(root)/vol1", "--user", "bob")
+    // Update prints the volume as it is after the change, as Ozone does.
+    let afterUpdate = try #require(try await shell("volume", "update", "\(root)/vol1", "--user", "bob").json as? [String: Any])
+    #expect(afterUpdate["name"] as? String == "vol1")
+    #expect(afterUpdate["owner"] as? String == "bob")
+    #expect(afterUpdate["quotaInNamespace"] as? Int == 5)
     try await shell("volume", "clrquota", "\(root)/vol1", "--namespace-quota")
     let updated = try #require(try await shell("volume", "info", "\(root)/vol1").json as? [String: Any])
     #expect(updated["owner"] as? String == "bob")
@@ -60,7 +64,11 @@ import Testing
     try await shellFails("QUOTA_ERROR", "bucket", "create", "\(root)/vol1/bucket4")
     try await shellFails("BUCKET_ALREADY_EXISTS", "bucket", "create", "\(root)/vol1/bucket1")
     try await shellFails("QUOTA_EXCEEDED", "bucket", "create", "\(root)/vol1/bucket3", "--space-quota", "11GB")
-    try await shell("bucket", "update", "\(root)/vol1/bucket2", "--versioning", "true")
+    let updatedBucket = try #require(
+      try await shell("bucket", "update", "\(root)/vol1/bucket2", "--versioning", "true", "--user", "carol").json as? [String: Any])
+    #expect(updatedBucket["name"] as? String == "bucket2")
+    #expect(updatedBucket["versioning"] as? Bool == true)
+    #expect(updatedBucket["owner"] as? String == "carol")
     try await shell("bucket", "setquota", "\(root)/vol1/bucket2", "--space-quota", "1GB")
     let bucket = try #require(try await shell("bucket", "info", "\(root)/vol1/bucket2").json as? [String: Any])
     #expect(bucket["versioning"] as? Bool == true)
@@ -100,9 +108,17 @@ import Testing
     #expect(badLength.standardError.contains("List length should be a positive number"))
     let badPath = try await O3Binary.run(["sh", "bucket", "info", "/vol1"])
     #expect(badPath.exitCode == 2)
+    // Ozone's ensureRootAddress: volume list refuses a volume instead of listing every volume.
+    for address in ["o3://omservice/vol1", "/vol1", "o3://127.0.0.1:1/vol1/bucket1"] {
+      let listVolume = try await O3Binary.run(["sh", "volume", "list", address])
+      #expect(listVolume.exitCode == 2, "volume list \(address): \(listVolume.standardError)")
+      #expect(listVolume.standardError.hasPrefix("'\(address)' is not a root address"), "\(listVolume.standardError)")
+      #expect(listVolume.standardError.split(separator: "\n").count == 1, "one line: \(listVolume.standardError)")
+      #expect(listVolume.standardOutput.isEmpty)
+    }
     let unreachable = try await O3Binary.run(["sh", "volume", "info", "o3://127.0.0.1:1/vol1"])
     #expect(unreachable.exitCode == 255)
-    #expect(unreachable.standardError.contains("cannot reach the OM"))
+    #expect(unreachable.standardError == "cannot reach the OM: 127.0.0.1:1: connection refused\n")
   }
 
   @Test func initRefusesToOverwriteAndTheOMRefusesToRunUninitialised() async throws {

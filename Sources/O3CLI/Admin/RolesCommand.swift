@@ -30,16 +30,24 @@ struct RolesCommand: AsyncParsableCommand {
     }
   }
 
-  /// `om1 : LEADER (host) term=3 lag=0`: Ozone's line, then what HA operators ask next.
+  /// `om1 : LEADER (host) term=3 lag=0`: Ozone's line, then what HA operators ask next; an OM
+  /// that did not answer: `om1 : UNREACHABLE (127.0.0.1:9862: connection refused)`.
   static func line(_ entry: OMServiceRoles.Entry, roles: OMServiceRoles) -> String {
     let prefix = "\(entry.node.nodeID) : "
     guard let status = entry.status else {
-      return prefix + "UNREACHABLE (\(entry.node.clientAddress.host)) \(entry.error?.message ?? "")"
+      return prefix + "UNREACHABLE (\(whyUnanswered(entry)))"
     }
     let lag = roles.lag(of: entry.node.nodeID).map { "\($0)" } ?? "?"
     var text = prefix + "\(status.role.rawValue) (\(entry.node.clientAddress.host)) term=\(status.term) lag=\(lag)"
     if let install = status.checkpointInstall { text += " " + install.summary }
     return text
+  }
+
+  /// An UNREACHABLE error's message names the address already; another refusal (an OM shutting
+  /// down) is named with its code after the OM's address.
+  private static func whyUnanswered(_ entry: OMServiceRoles.Entry) -> String {
+    guard let error = entry.error else { return "\(entry.node.clientAddress)" }
+    return error.code == .unreachable ? error.message : "\(entry.node.clientAddress): \(error.description)"
   }
 
   /// `[ { "om1" : { "serverRole" : "LEADER", "hostname" : "…", … } }, … ]`: Ozone's fields first.

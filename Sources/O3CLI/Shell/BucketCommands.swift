@@ -68,7 +68,8 @@ struct BucketCommand: AsyncParsableCommand {
   }
 
   struct Update: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change a bucket's owner, versioning or storage type.")
+    static let configuration = CommandConfiguration(
+      abstract: "Change a bucket's owner, versioning or storage type; prints the updated bucket.")
     @OptionGroup var shell: ShellOptions
     @Option(name: [.customShort("u"), .customLong("user")], help: "The new owner.") var owner: String?
     @Option(name: .long, help: "true or false.") var versioning: Bool?
@@ -87,7 +88,12 @@ struct BucketCommand: AsyncParsableCommand {
       guard owner != nil || versioning != nil || storageType != nil else {
         throw CommandFailure(message: "nothing to change: give --user, --versioning or --storage-type", exitCode: 2)
       }
-      try await shell.withClient(path) { try await $0.setBucketProperty(request) }
+      // Ozone reads the bucket back after the change, so the output shows the new modificationTime.
+      let updated = try await shell.withClient(path) { client in
+        try await client.setBucketProperty(request)
+        return try await client.bucketInfo(volume, bucket)
+      }
+      printJSON(OzoneJSON.bucket(updated))
     }
   }
 

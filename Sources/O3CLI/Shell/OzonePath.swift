@@ -18,6 +18,16 @@ struct OzonePath: Equatable {
     }
   }
 
+  /// Ozone's `ensureRootAddress`: commands over the whole store (`volume list`) take `/` or
+  /// `o3://<serviceId or host:port>/` and refuse a volume, bucket or key rather than ignore it.
+  func requireRoot(_ original: String) throws {
+    guard let volume else { return }
+    let root = address.authority.map { "\(OzoneAddress.scheme)\($0)/" } ?? "/"
+    throw CommandFailure(
+      message: "'\(original)' is not a root address (expected \(root)); "
+        + "to list the buckets of volume \(volume): o3 sh bucket list \(root)\(volume)", exitCode: 2)
+  }
+
   func requireVolume(_ original: String) throws -> String {
     guard let volume, bucket == nil else {
       throw CommandFailure(message: "'\(original)' is not a volume address (expected /volume)", exitCode: 2)

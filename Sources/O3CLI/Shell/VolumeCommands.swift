@@ -47,6 +47,7 @@ struct VolumeCommand: AsyncParsableCommand {
 
     func run() async throws {
       let path = try OzonePath.parse(address)
+      try path.requireRoot(address)
       let volumes = try await shell.withClient(path) { client in
         // Ozone: per user by default; --all lists every volume of the cluster.
         let owner: String? = list.all && user == nil ? nil : (user ?? client.userName)
@@ -61,7 +62,7 @@ struct VolumeCommand: AsyncParsableCommand {
   }
 
   struct Update: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change a volume's owner.")
+    static let configuration = CommandConfiguration(abstract: "Change a volume's owner; prints the updated volume.")
     @OptionGroup var shell: ShellOptions
     @Option(name: [.customShort("u"), .customLong("user")], help: "The new owner.") var owner: String
     @Argument(help: "/volume") var address: String
@@ -69,7 +70,12 @@ struct VolumeCommand: AsyncParsableCommand {
     func run() async throws {
       let path = try OzonePath.parse(address)
       let volume = try path.requireVolume(address)
-      try await shell.withClient(path) { try await $0.setVolumeProperty(volume, owner: owner) }
+      // Ozone reads the volume back after the change, so the output shows the new modificationTime.
+      let updated = try await shell.withClient(path) { client in
+        try await client.setVolumeProperty(volume, owner: owner)
+        return try await client.volumeInfo(volume)
+      }
+      printJSON(OzoneJSON.volume(updated))
     }
   }
 

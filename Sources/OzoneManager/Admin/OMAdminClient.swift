@@ -69,8 +69,7 @@ public enum OMAdminClient {
     do {
       client = try await RPCClient.connect(host: target.host, port: target.port, group: group, connectTimeout: deadline)
     } catch {
-      // RPCError.connectFailed already names the address.
-      throw OMAdminError(.unreachable, "\(error)")
+      throw OMAdminError(.unreachable, "\(target): \(ConnectionFailure.describe(error))")
     }
     do {
       let reply = try await client.call(method: method, payload: payload, deadline: deadline)
@@ -83,7 +82,9 @@ public enum OMAdminClient {
   }
 
   private static func adminError(_ error: any Error, address: HostAndPort, method: String) -> OMAdminError {
-    guard let rpcError = error as? RPCError else { return OMAdminError(.unreachable, "\(address): \(error)") }
+    guard let rpcError = error as? RPCError else {
+      return OMAdminError(.unreachable, "\(address): \(ConnectionFailure.describe(error))")
+    }
     switch rpcError {
     case .remote(let code, let message):
       if code == RPCRemoteError.unknownMethodCode {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import O3RPC
 import OMMetadata
 import Raft
 
@@ -104,7 +105,8 @@ public struct CheckpointDownloader: Sendable {
       } catch {
         throw OMCheckpointError(
           .connectionLost,
-          "the connection to \(configuration.leaderHost):\(configuration.leaderPort) failed before the checkpoint ended: \(error)")
+          "the connection to \(configuration.leaderHost):\(configuration.leaderPort) failed before the checkpoint ended: "
+            + ConnectionFailure.describe(error))
       }
     } catch {
       try? FileManager.default.removeItem(atPath: candidate)
