@@ -76,7 +76,7 @@ struct LocalCommand: AsyncParsableCommand {
       for (node, (configuration, storage)) in zip(layout.nodes, zip(configurations, storages)) {
         try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
         try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
-        if initialised.isEmpty { try storage.initialize() }
+        if initialised.isEmpty { try storage.initializeBlocking() }
       }
       try LocalServiceLayout.hadoopXML(layout.clientConfiguration).write(
         toFile: layout.clientConfigurationFile, atomically: true, encoding: .utf8)

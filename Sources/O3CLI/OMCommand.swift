@@ -48,7 +48,7 @@ struct OMCommand: AsyncParsableCommand {
     }
     if initialize {
       do {
-        let clusterID = try settings.storage.initialize()
+        let clusterID = try await settings.storage.initialize()
         print("OM storage initialised at \(settings.storage.metadataDirectory) (cluster \(clusterID))")
       } catch {
         throw CommandFailure(message: "\(error)", exitCode: 1)

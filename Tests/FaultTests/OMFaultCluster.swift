@@ -95,7 +95,7 @@ final class OMFaultCluster: Sendable {
         let configuration = try cluster.serverConfiguration(node, peerPorts: peerPorts, overrides: overrides)
         try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
         try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
-        _ = try OMStorage(configuration: configuration).initialize()
+        _ = try await OMStorage(configuration: configuration).initialize()
       }
       for node in nodes { try await cluster.launch(node.nodeID) }
       guard await cluster.waitForLeader(timeout: .seconds(180)) != nil else {

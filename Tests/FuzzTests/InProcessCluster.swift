@@ -44,7 +44,7 @@ final class InProcessCluster: Sendable {
         values["ozone.om.http-address.omservice.\(peer)"] = "127.0.0.1:0"
       }
       let settings = try OzoneManagerServer.Settings(configuration: OzoneConfiguration(values))
-      try settings.storage.initialize()
+      try await settings.storage.initialize()
       servers[node] = try await OzoneManagerServer.start(
         settings: settings, group: FuzzEventLoops.group, logger: quietLogger(node),
         onFatalError: fatalErrors.record)

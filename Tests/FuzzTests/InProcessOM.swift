@@ -31,7 +31,7 @@ final class InProcessOM: FuzzTarget {
         OzoneConfigKeys.metadataDirs: directory.path, OzoneConfigKeys.omAddress: "127.0.0.1:0",
         "ozone.om.ratis.port": "0", OzoneConfigKeys.maxRequestBytes: "\(maxRequestBytes)",
       ]))
-    try settings.storage.initialize()
+    try await settings.storage.initialize()
     let fatalErrors = FatalErrors()
     let server = try await OzoneManagerServer.start(
       settings: settings, group: FuzzEventLoops.group, logger: quietLogger("om"),

@@ -43,7 +43,7 @@ final class RealProcessOM: FuzzTarget, @unchecked Sendable {
       OzoneConfigKeys.metadataDirs: om.directory.path, OzoneConfigKeys.omAddress: "127.0.0.1:0", "ozone.om.ratis.port": "0",
       OzoneConfigKeys.maxRequestBytes: "\(maxRequestBytes)",
     ]
-    try OMStorage(configuration: OzoneConfiguration(values)).initialize()
+    try await OMStorage(configuration: OzoneConfiguration(values)).initialize()
     let properties = values.sorted { $0.key < $1.key }.map { "<property><name>\($0.key)</name><value>\($0.value)</value></property>" }
     let configurationFile = om.directory.path + "/ozone-site.xml"
     try ("<configuration>" + properties.joined() + "</configuration>\n").write(toFile: configurationFile, atomically: true, encoding: .utf8)

@@ -34,7 +34,7 @@ import Testing
   private func startOM(_ directory: TemporaryDirectory, file: EditableConfiguration) async throws -> OzoneManagerServer {
     var settings = try OzoneManagerServer.Settings(configuration: file.value)
     settings.reloadConfiguration = { file.value }
-    try settings.storage.initialize()
+    try await settings.storage.initialize()
     return try await OzoneManagerServer.start(settings: settings, onFatalError: { error in Issue.record("fatal: \(error)") })
   }
 

@@ -33,7 +33,7 @@ final class MembershipCluster: @unchecked Sendable {
     let cluster = try MembershipCluster()
     for node in cluster.founders.nodes {
       try cluster.writeConfiguration(node.nodeID, listing: cluster.founders)
-      try OMStorage(configuration: try cluster.founders.serverConfiguration(node, overrides: overrides)).initialize()
+      try await OMStorage(configuration: try cluster.founders.serverConfiguration(node, overrides: overrides)).initialize()
     }
     for node in cluster.founders.nodes { try await cluster.launch(node.nodeID) }
     _ = try await cluster.leader()

@@ -78,7 +78,7 @@ final class ProcessCluster: @unchecked Sendable {
       let configuration = try layout.serverConfiguration(node, overrides: ["ozone.om.ratis.minimum.timeout=1s"])
       try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
       try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
-      try OMStorage(configuration: configuration).initialize()
+      try await OMStorage(configuration: configuration).initialize()
     }
     for node in cluster.nodeIDs { try await cluster.launch(node) }
     _ = try await cluster.leader()

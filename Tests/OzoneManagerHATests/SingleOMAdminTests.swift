@@ -12,7 +12,7 @@ import Testing
       configuration: OzoneConfiguration([
         OzoneConfigKeys.metadataDirs: directory.path, OzoneConfigKeys.omAddress: "127.0.0.1:0", "ozone.om.ratis.port": "0",
       ]))
-    try settings.storage.initialize()
+    try await settings.storage.initialize()
     return try await OzoneManagerServer.start(settings: settings, onFatalError: { error in Issue.record("fatal: \(error)") })
   }
 

@@ -32,7 +32,7 @@ enum BootstrapJoin {
     }
     do {
       if !settings.storage.isInitialized {
-        let clusterID = try settings.storage.initialize()
+        let clusterID = try await settings.storage.initialize()
         say("storage initialised at \(settings.storage.metadataDirectory) (cluster \(clusterID))")
       }
       try OMJoinMarker.write(settings.storage)

@@ -74,21 +74,25 @@ final class LocalOMProcesses {
     while running.contains(where: { $0.process.isRunning }) && ContinuousClock.now < deadline {
       try? await Task.sleep(for: pollInterval)
     }
-    return running.compactMap { child in
-      guard !child.process.isRunning else {
+    var outcomes: [(nodeID: String, outcome: String)] = []
+    for child in running {
+      if child.process.isRunning {
         Foundation.kill(child.process.processIdentifier, SIGKILL)
-        child.process.waitUntilExit()
-        return (child.nodeID, "did not stop within \(timeout) and was killed")
+        // Polled, not waitUntilExit: a blocked thread of the cooperative pool stalls every task.
+        while child.process.isRunning { try? await Task.sleep(for: pollInterval) }
+        outcomes.append((child.nodeID, "did not stop within \(timeout) and was killed"))
+      } else if let failure = Self.failure(child.process) {
+        outcomes.append((child.nodeID, failure))
       }
-      return Self.failure(child.process).map { (child.nodeID, $0) }
     }
+    return outcomes
   }
 
-  /// Kills every OM still running, at once; for failure paths where a clean stop cannot wait.
+  /// Sends SIGKILL to every OM still running, without waiting; for failure paths where a clean
+  /// stop cannot wait (`o3 local` exits next).
   func kill() {
     for child in children where child.process.isRunning {
       Foundation.kill(child.process.processIdentifier, SIGKILL)
-      child.process.waitUntilExit()
     }
   }
 

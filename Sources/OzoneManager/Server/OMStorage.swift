@@ -26,9 +26,16 @@ public struct OMStorage: Sendable {
 
   public var isInitialized: Bool { FileManager.default.fileExists(atPath: versionFile) }
 
+  /// `initialize()` for async callers: creating om.db fsyncs a file per column family, which
+  /// must not hold a thread of the cooperative pool.
+  @discardableResult
+  public func initialize() async throws -> String {
+    try await onOwnThread("om-init") { [self] in try initializeBlocking() }
+  }
+
   /// Creates the VERSION file and an empty om.db; refuses when either exists already.
   @discardableResult
-  public func initialize() throws -> String {
+  public func initializeBlocking() throws -> String {
     if isInitialized {
       throw OMMetadataError(.alreadyInitialized, "the OM at \(metadataDirectory) is already initialised (\(versionFile) exists)")
     }

@@ -172,9 +172,12 @@ public final class OzoneManagerServer: Sendable {
     onFatalError: @escaping @Sendable (Error) -> Void = OzoneManagerServer.exitOnFatalError
   ) async throws -> OzoneManagerServer {
     try settings.storage.requireInitialized()
-    let (store, recovered) = try OMMetadataStore.openRecovering(path: settings.storage.databasePath)
+    // Opening RocksDB reads and fsyncs files: on a thread of its own, not the cooperative pool.
+    let (store, recovered, flushed) = try await onOwnThread("om-open") { [databasePath = settings.storage.databasePath] in
+      let (store, recovered) = try OMMetadataStore.openRecovering(path: databasePath)
+      return (store, recovered, try store.transactionInfo())
+    }
     for action in recovered { logger.warning("recovering om.db after an interrupted checkpoint install: \(action)") }
-    let flushed = try store.transactionInfo()
     let metrics = OMMetrics(flushedIndex: flushed.index)
     // Under Raft the log is the write-ahead log: RocksDB batches need no fsync.
     let doubleBuffer = OMDoubleBuffer(
@@ -252,8 +255,9 @@ public final class OzoneManagerServer: Sendable {
     logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
   ) async throws -> (RaftServer, Int) {
     let local = settings.service.local
-    let log = try DurableRaftLog.open(
-      directory: settings.raftLogDirectory, segmentSizeBytes: settings.segmentSizeBytes, logger: logger)
+    let log = try await onOwnThread("raft-log-open") { [directory = settings.raftLogDirectory, segmentSizeBytes = settings.segmentSizeBytes] in
+      try DurableRaftLog.open(directory: directory, segmentSizeBytes: segmentSizeBytes, logger: logger)
+    }
     let raftKey = settings.nodeKey("ozone.om.ratis.port")
     let transport: RaftRPCTransport
     do {

@@ -27,9 +27,11 @@ public final class RaftServer: Sendable {
   ) async throws -> RaftServer {
     if log.lastIndex == 0 && log.hardState == HardState(), let initialMembership {
       let bootstrap = BootstrapLog(membership: initialMembership)
-      try log.append(bootstrap.entries)
-      try log.setHardState(bootstrap.hardState)
-      try log.sync()
+      try await onOwnThread("raft-bootstrap") {
+        try log.append(bootstrap.entries)
+        try log.setHardState(bootstrap.hardState)
+        try log.sync()
+      }
     }
     var raft = configuration.raft
     raft.appliedIndex = min(stateMachine.durablyAppliedIndex.index, log.hardState.commit)

@@ -123,7 +123,7 @@ import Testing
       OzoneConfigKeys.metadataDirs: directory.path, OzoneConfigKeys.omAddress: "127.0.0.1:0", "ozone.om.ratis.port": "0",
     ])
     let settings = try OzoneManagerServer.Settings(configuration: configuration)
-    try settings.storage.initialize()
+    try await settings.storage.initialize()
     let first = try await OzoneManagerServer.start(settings: settings, onFatalError: { _ in })
     let client = try await RPCClient.connect(host: "127.0.0.1", port: first.port, group: MultiThreadedEventLoopGroup.singleton)
     #expect(try await client.submit(Requests.createVolume("served")).status == .ok)

@@ -91,7 +91,7 @@ final class OMCluster: @unchecked Sendable {
   /// Starts (or restarts) a node on its directories.
   func start(_ node: String, initialize: Bool = false) async throws {
     var settings = try OzoneManagerServer.Settings(configuration: configuration(node))
-    if initialize { try settings.storage.initialize() }
+    if initialize { try await settings.storage.initialize() }
     if let adjustment = checkpointDownloadAdjustments[node] { settings.adjustCheckpointDownload = adjustment }
     let printing = ProcessInfo.processInfo.environment["O3_TEST_LOG"] != nil
     var logger = logRecorders[node]?.logger(label: "om-\(node)", printing: printing) ?? Logger(label: "om-\(node)")

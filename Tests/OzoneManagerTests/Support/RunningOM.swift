@@ -34,7 +34,7 @@ final class RunningOM {
       OzoneConfigKeys.maxRequestBytes: "64KB",
     ])
     let settings = try OzoneManagerServer.Settings(configuration: configuration)
-    try settings.storage.initialize()
+    try await settings.storage.initialize()
     let fatalErrors = FatalErrorRecorder()
     let server = try await OzoneManagerServer.start(
       settings: settings, group: MultiThreadedEventLoopGroup.singleton, clock: { clockMilliseconds },
