@@ -119,7 +119,7 @@ let package = Package(
     .testTarget(name: "RocksDBTests", dependencies: ["O3TestSupport", "RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["O3TestSupport", "RaftCore"], exclude: ["testdata"]),
     .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "O3Common", "RaftSimulation", "RaftCore"]),
-    .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "Raft", "RaftCore", "RaftSimulation"]),
+    .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "O3Common", "Raft", "RaftCore", "RaftSimulation"]),
     .testTarget(
       name: "RaftProcessTests",
       dependencies: ["O3TestSupport", "RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import O3Common
 import Raft
 import RaftCore
 import Synchronization
@@ -61,8 +62,10 @@ final class TestCluster: @unchecked Sendable {
   func start(_ id: PeerID) async throws {
     var logLogger = Logger(label: "raft-log-\(id)")
     logLogger.logLevel = .warning
-    let log = try DurableRaftLog.open(
-      directory: "\(directory)/peer-\(id)", segmentSizeBytes: segmentSizeBytes, logger: logLogger)
+    // Recovery reads and fsyncs: on a thread of its own, not the cooperative pool.
+    let log = try await onOwnThread("raft-log-open") { [directory, segmentSizeBytes, logLogger] in
+      try DurableRaftLog.open(directory: "\(directory)/peer-\(id)", segmentSizeBytes: segmentSizeBytes, logger: logLogger)
+    }
     logs[id] = log
     // A restarted peer keeps its state machine, as a real one keeps its database.
     let registry = self.registry
