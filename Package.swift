@@ -19,6 +19,10 @@ let package = Package(
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
   ],
   targets: [
+    // MARK: leaves (no project dependency)
+    // `nameCurrentThread`, apart from O3Common so that Raft and OMMetadata need no configuration code.
+    .target(name: "ThreadNaming"),
+
     // MARK: storage
     .systemLibrary(
       name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
@@ -27,7 +31,7 @@ let package = Package(
     // MARK: consensus (RaftCore imports only the standard library)
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
-    .target(name: "Raft", dependencies: ["RaftCore", "O3Common", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "Raft", dependencies: ["RaftCore", "ThreadNaming", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: RPC
     .target(
@@ -74,7 +78,7 @@ let package = Package(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
-      dependencies: ["RocksDB", "OMProto", "O3Common", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+      dependencies: ["RocksDB", "OMProto", "ThreadNaming", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OzoneManager",
       dependencies: [

@@ -1,5 +1,5 @@
 import Foundation
-import O3Common
+import ThreadNaming
 
 /// Batches applied transactions and writes them to RocksDB on a background thread.
 ///
