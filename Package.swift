@@ -78,7 +78,7 @@ let package = Package(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
-      dependencies: ["RocksDB", "OMProto", "ThreadNaming", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+      dependencies: ["RocksDB", "OMProto", "RaftCore", "ThreadNaming", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OzoneManager",
       dependencies: [
