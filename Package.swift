@@ -79,10 +79,18 @@ let package = Package(
     .target(
       name: "OMMetadata",
       dependencies: ["RocksDB", "OMProto", "RaftCore", "ThreadNaming", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    // The OM's domain: requests, transactions, apply. No network, Raft or clock.
+    .target(
+      name: "OMDomain",
+      dependencies: [
+        "OMMetadata", "OMProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
+        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,7 +142,7 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
-        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
+        "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -162,7 +170,8 @@ let package = Package(
     .testTarget(
       name: "FuzzTests",
       dependencies: [
-        "O3CLI", "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto", "O3TestSupport",
+        "O3CLI", "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto",
+        "O3TestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import OMDomain
 import OMMetadata
 import RaftCore
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OMDomain
 import OMMetadata
 import OMProto
 import Raft
