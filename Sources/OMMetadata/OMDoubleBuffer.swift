@@ -33,8 +33,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   private let onFatalError: @Sendable (Error) -> Void
 
   /// - Parameters:
-  ///   - syncWrites: fsync each batch. A single OM without Raft needs it (its acknowledgement
-  ///     waits for the flush); under Raft the log is the write-ahead log and batches need no sync.
+  ///   - syncWrites: fsync each batch, for a store with no other write-ahead log (tests). The OM
+  ///     passes false: every OM, a single one too, runs Raft, whose log is the write-ahead log.
   ///   - onFlushed: called on the flush thread after each batch with its last term#index.
   ///   - onFatalError: called when a batch cannot be written; the caller must stop the replica.
   public init(
@@ -112,7 +112,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// How many `add` calls are waiting for the flush to make room (back-pressure in effect).
   public var blockedAddCount: Int { condition.withLock { blockedAdders } }
 
-  /// Holds every flush until `releaseFlushes`: tests use it to read while RocksDB lags the cache.
+  /// Holds every flush until `releaseFlushes` (or `stop`): a checkpoint is taken while held, and
+  /// tests use it to read while RocksDB lags the cache.
   public func holdFlushes() {
     condition.withLock { held = true }
   }
