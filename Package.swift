@@ -20,8 +20,9 @@ let package = Package(
   ],
   targets: [
     // MARK: leaves (no project dependency)
-    // `nameCurrentThread`, apart from O3Common so that Raft and OMMetadata need no configuration code.
-    .target(name: "ThreadNaming"),
+    // The project's own threads (`nameCurrentThread`), apart from O3Common so that Raft and
+    // OMMetadata need no configuration code.
+    .target(name: "O3Threads"),
 
     // MARK: storage
     .systemLibrary(
@@ -31,7 +32,7 @@ let package = Package(
     // MARK: consensus (RaftCore imports only the standard library)
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
-    .target(name: "Raft", dependencies: ["RaftCore", "ThreadNaming", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "Raft", dependencies: ["RaftCore", "O3Threads", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: RPC
     .target(
@@ -78,7 +79,7 @@ let package = Package(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
-      dependencies: ["RocksDB", "OMProto", "RaftCore", "ThreadNaming", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+      dependencies: ["RocksDB", "OMProto", "RaftCore", "O3Threads", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     // The OM's domain: requests, transactions, apply. No network, Raft or clock.
     .target(
       name: "OMDomain",

@@ -1,5 +1,5 @@
 import Foundation
-import ThreadNaming
+import O3Threads
 
 /// Batches applied transactions and writes them to RocksDB on a background thread.
 ///

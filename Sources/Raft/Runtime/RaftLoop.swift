@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ThreadNaming
+import O3Threads
 import RaftCore
 
 /// The thread that owns the Raft core: it takes inputs in batches, ticks the core on time, and
