@@ -1,5 +1,7 @@
 // swift-tools-version:6.1
-// O3: Apache Ozone's Ozone Manager, highly available, in Swift. Module map: docs/architecture.md.
+// O3: Apache Ozone's Ozone Manager, highly available, in Swift. Module map and dependency direction:
+// docs/architecture.md. The MARK sections below go from the leaves up; a target imports only targets
+// of its own section or of earlier ones.
 import PackageDescription
 
 let package = Package(
@@ -29,7 +31,8 @@ let package = Package(
       name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
     .target(name: "RocksDB", dependencies: ["CRocksDB"]),
 
-    // MARK: consensus (RaftCore imports only the standard library)
+    // MARK: consensus: RaftCore imports only the standard library (it owns `TermIndex`); Raft is its
+    // runtime (threads, durable log); RaftSimulation drives the core and checks linearizability.
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
     .target(name: "Raft", dependencies: ["RaftCore", "O3Threads", .product(name: "Logging", package: "swift-log")]),
@@ -73,14 +76,15 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
-    // MARK: Ozone Manager
+    // MARK: Ozone Manager: configuration, protocol and metadata (om.db)
     .target(name: "O3Common", dependencies: [.product(name: "Logging", package: "swift-log")]),
     .target(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
       dependencies: ["RocksDB", "OMProto", "RaftCore", "O3Threads", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    // The OM's domain: requests, transactions, apply. No network, Raft or clock.
+
+    // MARK: Ozone Manager: domain. Requests, transactions, apply: no network, Raft or clock.
     .target(
       name: "OMDomain",
       dependencies: [
@@ -88,6 +92,8 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
       ]),
+
+    // MARK: Ozone Manager: the server (Server/, HA/, Checkpoint/, HTTP/, Admin/), the client, the CLI
     .target(
       name: "OzoneManager",
       dependencies: [
