@@ -1,5 +1,7 @@
 // swift-tools-version:6.1
-// O3: Apache Ozone's Ozone Manager, highly available, in Swift. Module map: docs/architecture.md.
+// O3: Apache Ozone's Ozone Manager, highly available, in Swift. Module map and dependency direction:
+// docs/architecture.md. The MARK sections below go from the leaves up; a target imports only targets
+// of its own section or of earlier ones.
 import PackageDescription
 
 let package = Package(
@@ -21,15 +23,21 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
   ],
   targets: [
+    // MARK: leaves (no project dependency)
+    // The project's own threads (`nameCurrentThread`), apart from O3Common so that Raft and
+    // OMMetadata need no configuration code.
+    .target(name: "O3Threads"),
+
     // MARK: storage
     .systemLibrary(
       name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
     .target(name: "RocksDB", dependencies: ["CRocksDB"]),
 
-    // MARK: consensus (RaftCore imports only the standard library)
+    // MARK: consensus: RaftCore imports only the standard library (it owns `TermIndex`); Raft is its
+    // runtime (threads, durable log); RaftSimulation drives the core and checks linearizability.
     .target(name: "RaftCore"),
     .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
-    .target(name: "Raft", dependencies: ["RaftCore", "O3Common", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "Raft", dependencies: ["RaftCore", "O3Threads", .product(name: "Logging", package: "swift-log")]),
 
     // MARK: RPC
     .target(
@@ -70,17 +78,28 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
-    // MARK: Ozone Manager
+    // MARK: Ozone Manager: configuration, protocol and metadata (om.db)
     .target(name: "O3Common", dependencies: [.product(name: "Logging", package: "swift-log")]),
     .target(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
-      dependencies: ["RocksDB", "OMProto", "O3Common", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+      dependencies: ["RocksDB", "OMProto", "RaftCore", "O3Threads", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
+    // MARK: Ozone Manager: domain. Requests, transactions, apply: no network, Raft or clock.
+    .target(
+      name: "OMDomain",
+      dependencies: [
+        "OMMetadata", "OMProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
+    // MARK: Ozone Manager: the server (Server/, HA/, Checkpoint/, HTTP/, Admin/), the client, the CLI
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
+        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,7 +155,7 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
-        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
+        "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -164,7 +183,8 @@ let package = Package(
     .testTarget(
       name: "FuzzTests",
       dependencies: [
-        "O3CLI", "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto", "O3TestSupport",
+        "O3CLI", "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "RaftRPC", "RaftProto",
+        "O3TestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,5 @@
 import Foundation
-import O3Common
+import O3Threads
 
 /// Batches applied transactions and writes them to RocksDB on a background thread.
 ///
@@ -18,13 +18,43 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   private var unflushedCount = 0
   /// Row changes of the `unflushedCount` transactions: what they keep in memory until flushed.
   private var unflushedChanges = 0
+  /// Whether flushes wait for `releaseFlushes`. Not part of `flushThread`: a hold may be asked
+  /// for in any state and lasts until released or `stop()`.
   private var held = false
-  private var stopping = false
-  private var flushThreadRunning = false
+  private var flushThread = FlushThread.notStarted
   private var flushed: TermIndex
   private var waiters: [(index: UInt64, callback: @Sendable () -> Void)] = []
   private var flushCount = 0
   private var blockedAdders = 0
+
+  /// The flush thread's life.
+  private enum FlushThread {
+    /// Built, or restarted, and not started yet.
+    case notStarted
+    case running
+    /// `stop()` was called: the thread writes what is queued, then ends.
+    case stopping
+    /// Ended after `stop()`; `restart` makes the buffer usable again.
+    case stopped
+    /// Ended because a batch could not be written; `onFatalError` was told.
+    case failed(Error)
+
+    /// Whether the thread runs (it may still write what is queued).
+    var isRunning: Bool {
+      switch self {
+      case .running, .stopping: true
+      case .notStarted, .stopped, .failed: false
+      }
+    }
+
+    /// Whether `stop()` was called since the last start: `add` no longer waits for room.
+    var isStopping: Bool {
+      switch self {
+      case .stopping, .stopped: true
+      case .notStarted, .running, .failed: false
+      }
+    }
+  }
 
   private let store: OMMetadataStore
   private let maxUnflushedTransactions: Int
@@ -33,8 +63,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   private let onFatalError: @Sendable (Error) -> Void
 
   /// - Parameters:
-  ///   - syncWrites: fsync each batch. A single OM without Raft needs it (its acknowledgement
-  ///     waits for the flush); under Raft the log is the write-ahead log and batches need no sync.
+  ///   - syncWrites: fsync each batch, for a store with no other write-ahead log (tests). The OM
+  ///     passes false: every OM, a single one too, runs Raft, whose log is the write-ahead log.
   ///   - onFlushed: called on the flush thread after each batch with its last term#index.
   ///   - onFatalError: called when a batch cannot be written; the caller must stop the replica.
   public init(
@@ -53,8 +83,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
 
   public func start() {
     condition.withLock {
-      precondition(!flushThreadRunning, "the flush thread is already running")
-      flushThreadRunning = true
+      guard case .notStarted = flushThread else { preconditionFailure("start a new or restarted buffer, once") }
+      flushThread = .running
     }
     let thread = Thread { [self] in
       nameCurrentThread("om-flush")
@@ -67,7 +97,7 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// Queues one applied transaction; blocks while too many are unflushed.
   public func add(_ part: OMBatchPart, termIndex: TermIndex) {
     condition.withLock {
-      while unflushedCount >= maxUnflushedTransactions && !stopping {
+      while unflushedCount >= maxUnflushedTransactions && !flushThread.isStopping {
         blockedAdders += 1
         condition.wait()
         blockedAdders -= 1
@@ -94,7 +124,7 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// Blocks until every transaction added so far is in RocksDB (or the buffer stops).
   public func awaitFlush() {
     condition.withLock {
-      while unflushedCount > 0 && flushThreadRunning {
+      while unflushedCount > 0 && flushThread.isRunning {
         condition.wait()
       }
     }
@@ -112,7 +142,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// How many `add` calls are waiting for the flush to make room (back-pressure in effect).
   public var blockedAddCount: Int { condition.withLock { blockedAdders } }
 
-  /// Holds every flush until `releaseFlushes`: tests use it to read while RocksDB lags the cache.
+  /// Holds every flush until `releaseFlushes` (or `stop`): a checkpoint is taken while held, and
+  /// tests use it to read while RocksDB lags the cache.
   public func holdFlushes() {
     condition.withLock { held = true }
   }
@@ -127,10 +158,14 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// Flushes what is queued, then stops the flush thread and waits for it to end.
   public func stop() {
     condition.withLock {
-      stopping = true
+      switch flushThread {
+      case .running: flushThread = .stopping
+      case .notStarted, .failed: flushThread = .stopped
+      case .stopping, .stopped: break
+      }
       held = false
       condition.broadcast()
-      while flushThreadRunning {
+      while flushThread.isRunning {
         condition.wait()
       }
     }
@@ -141,8 +176,8 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// Waiters up to that index are released at once; later ones keep waiting.
   public func restart(flushedUpTo: TermIndex) {
     let due: [@Sendable () -> Void] = condition.withLock {
-      precondition(!flushThreadRunning && current.isEmpty, "restart needs a stopped, drained buffer")
-      stopping = false
+      precondition(!flushThread.isRunning && current.isEmpty, "restart needs a stopped, drained buffer")
+      flushThread = .notStarted
       unflushedCount = 0
       unflushedChanges = 0
       flushed = flushedUpTo
@@ -161,7 +196,7 @@ public final class OMDoubleBuffer: @unchecked Sendable {
         try store.write(batch, sync: syncWrites)
       } catch {
         condition.withLock {
-          flushThreadRunning = false
+          flushThread = .failed(error)
           condition.broadcast()
         }
         onFatalError(error)
@@ -175,11 +210,11 @@ public final class OMDoubleBuffer: @unchecked Sendable {
   /// Waits for work and swaps the buffers; nil when stopping with nothing left.
   private func takeBatch() -> [(termIndex: TermIndex, part: OMBatchPart)]? {
     condition.withLock {
-      while (current.isEmpty || held) && !stopping {
+      while (current.isEmpty || held) && !flushThread.isStopping {
         condition.wait()
       }
       if current.isEmpty {
-        flushThreadRunning = false
+        flushThread = .stopped
         condition.broadcast()
         return nil
       }

@@ -14,3 +14,11 @@ extension SwiftProtobuf.Enum where Self: CaseIterable {
     return name
   }
 }
+
+extension CommandType {
+  /// The command as Ozone's `Type` enum spells it (`CreateVolume`), as its messages name it.
+  public var ozoneTypeName: String {
+    let name = String(describing: self)
+    return name.prefix(1).uppercased() + name.dropFirst()
+  }
+}

@@ -89,14 +89,14 @@ public final class OzoneClient: Sendable {
     await connections.close()
   }
 
+  /// The commands that only read, which a follower may answer when follower reads are on.
+  static let readCommands: Set<CommandType> = [.infoVolume, .listVolume, .infoBucket, .listBuckets, .lookupKey, .listKeys]
+
   /// Sends one request, failing over as needed, and returns the answer whatever its status
   /// (NOT_LEADER, LEADER_NOT_READY and TIMEOUT are retried, never returned).
   ///
   /// - Throws: `OzoneClientError.failoverExhausted` naming every OM tried once the retries are
   ///   spent; `.transport` or `.malformedResponse` for errors a retry would not cure.
-  /// The commands that only read, which a follower may answer when follower reads are on.
-  static let readCommands: Set<CommandType> = [.infoVolume, .listVolume, .infoBucket, .listBuckets, .lookupKey, .listKeys]
-
   public func submit(_ request: OMRequest) async throws -> OMResponse {
     var request = request
     request.clientID = clientID

@@ -28,6 +28,8 @@ public struct PeerID: Hashable, Comparable, Sendable, CustomStringConvertible,
 ///
 /// Two logs that hold an entry with the same index and term are identical up to that index
 /// (the Log Matching Property, Raft paper §5.3), which is why this pair is what peers exchange.
+/// The OM's applied and flushed positions are this type too (OMMetadata adds Ozone's persisted
+/// `term#index` text); within one log, term order and index order agree.
 public struct TermIndex: Hashable, Comparable, Sendable, CustomStringConvertible {
   public var term: UInt64
   public var index: UInt64

@@ -1,6 +1,6 @@
 /// Everything the core asks the application to do, collected since the last ``Ready``.
 ///
-/// The application handles a Ready in this order, then calls `RaftNode.advance(_:)`:
+/// The application handles a Ready in this order, then calls `RaftNode.advance()`:
 /// 1. Persist `snapshot` (the log now starts after it), then `entries` (writing entry *i*
 ///    discards every persisted entry at or after *i*), then `hardState`; fsync when `mustSync`.
 /// 2. Only then send `messages`: a vote or an acknowledgement must never leave before the state
@@ -8,7 +8,8 @@
 ///    `messagesMayPrecedePersistence` says so.)
 /// 3. Apply `committedEntries` in order (all are already durable), serve `readStates` once the
 ///    applied index reaches theirs, and start installing a checkpoint for `snapshotNotice`.
-/// 4. Call `advance(_:)` with this Ready.
+/// 4. Call `advance()`: it takes no argument, as the core remembers the one Ready outstanding
+///    (a second `ready()` before it is a programming error).
 public struct Ready: Sendable {
   /// The leader and this peer's role, when either changed since the last Ready.
   public var softState: SoftState?

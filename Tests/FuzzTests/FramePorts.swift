@@ -1,4 +1,5 @@
 import Foundation
+import OMDomain
 import OMProto
 import OzoneManager
 

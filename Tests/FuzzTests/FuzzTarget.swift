@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import O3RPC
+import OMDomain
 import OMProto
 import OzoneManager
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import O3Common
+import OMDomain
 import OMMetadata
 import OzoneManager
 import Synchronization

@@ -1,3 +1,4 @@
+import OMDomain
 import OMProto
 import OzoneManager
 

@@ -1,6 +1,7 @@
 import Foundation
 import O3Common
 import O3TestSupport
+import OMDomain
 import OMProto
 import OzoneManager
 import Synchronization

@@ -1,3 +1,4 @@
+import OMDomain
 import OMMetadata
 import OMProto
 import OzoneManager

@@ -1,4 +1,5 @@
 import Foundation
+import OMDomain
 import OzoneManager
 import O3TestSupport
 import Testing

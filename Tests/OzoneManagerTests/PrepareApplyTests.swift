@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import O3Common
+import OMDomain
 import OMMetadata
 import OMProto
 import OzoneManager

@@ -1,5 +1,6 @@
 import Foundation
 import O3Common
+import OMDomain
 import OMProto
 import OzoneClient
 import OzoneManager

@@ -2,6 +2,7 @@ import Foundation
 import O3Common
 import Logging
 import NIOCore
+import OMDomain
 import OMMetadata
 import RaftCore
 import Synchronization
@@ -66,7 +67,7 @@ final class OMCheckpointInstaller: Sendable {
 
   /// Downloads `leader`'s checkpoint and installs it; returns its term#index and the Raft
   /// membership it records.
-  func install(from leader: PeerID, firstLogIndex: UInt64) async throws -> (position: OMMetadata.TermIndex, membership: Membership) {
+  func install(from leader: PeerID, firstLogIndex: UInt64) async throws -> (position: TermIndex, membership: Membership) {
     let node = service.node(withPeerID: leader)
     let leaderName = node?.nodeID ?? "peer-\(leader.rawValue)"
     let doubleBuffer = self.doubleBuffer
@@ -103,8 +104,8 @@ final class OMCheckpointInstaller: Sendable {
   }
 
   private func downloadAndSwap(
-    from node: OMNodeDetails, leader: PeerID, kept: OMMetadata.TermIndex, firstLogIndex: UInt64
-  ) async throws -> (position: OMMetadata.TermIndex, membership: Membership) {
+    from node: OMNodeDetails, leader: PeerID, kept: TermIndex, firstLogIndex: UInt64
+  ) async throws -> (position: TermIndex, membership: Membership) {
     let candidate = candidateDirectory
     defer { try? FileManager.default.removeItem(atPath: candidate) }
     let manifest: OMCheckpointManifest
@@ -116,7 +117,7 @@ final class OMCheckpointInstaller: Sendable {
       logger.info("checkpoint install from \(node.nodeID): \(error.message); fetching all of it")
       manifest = try await download(from: node, leader: leader, keptDatabase: nil, newerThan: kept)
     }
-    let position = OMMetadata.TermIndex(term: manifest.term, index: manifest.index)
+    let position = TermIndex(term: manifest.term, index: manifest.index)
     guard position.index + 1 >= firstLogIndex else {
       throw OMCheckpointError(
         .notNewer, "the checkpoint of \(node.nodeID) ends at \(position), before its log starts at \(firstLogIndex)")
@@ -149,7 +150,7 @@ final class OMCheckpointInstaller: Sendable {
   }
 
   private func download(
-    from node: OMNodeDetails, leader: PeerID, keptDatabase: String?, newerThan: OMMetadata.TermIndex
+    from node: OMNodeDetails, leader: PeerID, keptDatabase: String?, newerThan: TermIndex
   ) async throws -> OMCheckpointManifest {
     let address = OMAdminClient.dialable(node.httpAddress)
     var configuration = CheckpointDownloader.Configuration(
@@ -180,7 +181,7 @@ final class OMCheckpointInstaller: Sendable {
 
   /// After a failed swap the old database should be back; if it is not, this replica cannot
   /// serve and must stop.
-  private func restartAfterFailedSwap(kept: OMMetadata.TermIndex, error: Error) {
+  private func restartAfterFailedSwap(kept: TermIndex, error: Error) {
     do {
       let reopened = try store.transactionInfo()
       guard reopened == kept else {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OMDomain
 import OMMetadata
 import OMProto
 import Raft
@@ -54,7 +55,7 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
 
   func apply(_ entries: ArraySlice<CommittedEntry>) throws -> [[UInt8]] {
     try entries.map { entry in
-      let position = OMMetadata.TermIndex(term: entry.termIndex.term, index: entry.termIndex.index)
+      let position = entry.termIndex
       if entry.kind == .membershipChange {
         let current = try membership.withLock { tracker in
           try tracker.observe(entry)
@@ -81,16 +82,13 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
   }
 
   /// What RocksDB holds: the double buffer's last flushed term#index.
-  var durablyAppliedIndex: RaftCore.TermIndex {
-    let flushed = stateMachine.doubleBuffer.flushedTermIndex
-    return RaftCore.TermIndex(term: flushed.term, index: flushed.index)
-  }
+  var durablyAppliedIndex: TermIndex { stateMachine.doubleBuffer.flushedTermIndex }
 
   /// Ozone's `takeSnapshot`: the database is the snapshot, so this waits for the double buffer
   /// to write everything applied, then flushes RocksDB's memtables to SST files (its batches
   /// reach RocksDB without fsync, the Raft log being the write-ahead log), and reports the index
   /// written before the flush: the log may then be purged behind it and a power cut loses nothing.
-  func takeSnapshot() throws -> RaftCore.TermIndex {
+  func takeSnapshot() throws -> TermIndex {
     stateMachine.doubleBuffer.awaitFlush()
     let snapshot = durablyAppliedIndex
     try stateMachine.store.flushToDisk()
@@ -99,7 +97,7 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
 
   /// A Prepare applied: its index is flushed and the log is to be purged through it, once
   /// RocksDB's memtables are on disk (as for a snapshot). A failed flush purges nothing.
-  func takePurgeRequest() -> RaftCore.TermIndex? {
+  func takePurgeRequest() -> TermIndex? {
     guard let request = stateMachine.prepareState.takePurgeRequest() else { return nil }
     do {
       try stateMachine.store.flushToDisk()
@@ -107,19 +105,18 @@ final class OMRaftStateMachine: ReplicatedStateMachine {
       logger.error("not purging the Raft log through the prepare index \(request): flushing RocksDB failed: \(error)")
       return nil
     }
-    return RaftCore.TermIndex(term: request.term, index: request.index)
+    return request
   }
 
   var prepareState: OMPrepareState { stateMachine.prepareState }
 
-  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: RaftCore.TermIndex) async throws -> InstalledCheckpoint {
+  func installSnapshotFromLeader(leader: PeerID, firstLogIndex: TermIndex) async throws -> InstalledCheckpoint {
     let installed = try await installer.install(from: leader, firstLogIndex: firstLogIndex.index)
     membership.withLock { $0 = MembershipTracker(installed.membership) }
     // The leader's database says whether it was prepared at the installed index.
     try stateMachine.prepareState.reload(from: store)
     return InstalledCheckpoint(
-      position: RaftCore.TermIndex(term: installed.position.term, index: installed.position.index),
-      membership: installed.membership)
+      position: installed.position, membership: installed.membership)
   }
 
   func leaderChanged(to leader: PeerID?, term: UInt64) {

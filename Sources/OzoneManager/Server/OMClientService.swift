@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import O3RPC
+import OMDomain
 import OMMetadata
 import OMProto
 import Raft

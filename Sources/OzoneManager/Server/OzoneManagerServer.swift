@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import O3Common
 import O3RPC
+import OMDomain
 import OMMetadata
 import Raft
 import RaftCore

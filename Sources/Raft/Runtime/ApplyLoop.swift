@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import O3Common
+import O3Threads
 import RaftCore
 
 /// The thread that feeds committed entries to the state machine in log order, completes

@@ -9,7 +9,7 @@ extension RaftLoop {
   /// Ready, which then carries everything that came meanwhile: one fsync covers them all (group
   /// commit). A leader's appends leave before its own fsync, so followers persist in parallel.
   func pumpReady() {
-    guard readyInFlight == nil, failure == nil, node.hasReady else { return }
+    guard case .idle = readyState, node.hasReady else { return }
     var ready = node.ready()
     noteSoftState(ready.softState)
     learnAddresses(ready.entries)
@@ -17,7 +17,7 @@ extension RaftLoop {
       transport.send(ready.messages)
       ready.messages = []
     }
-    readyInFlight = ready
+    readyState = .inFlight(ready)
     finishReady(persistError: persist(ready, from: .snapshot))
   }
 
@@ -45,24 +45,29 @@ extension RaftLoop {
 
   /// The Ready is durable: send its messages, hand its committed entries and reads to the apply
   /// thread, start a snapshot install if asked, and let the core advance. A full disk keeps the
-  /// Ready for a retry (``stallPersist(_:)``); any other failure stops Raft.
+  /// Ready for a retry (``stallPersist(_:_:existing:)``); any other failure stops Raft.
   func finishReady(persistError: Error?) {
-    guard let ready = readyInFlight else { preconditionFailure("no Ready in flight") }
+    let ready: Ready
+    let stall: PersistStall?
+    switch readyState {
+    case .inFlight(let inFlight): (ready, stall) = (inFlight, nil)
+    case .stalled(let inFlight, let existing): (ready, stall) = (inFlight, existing)
+    case .idle, .failed: preconditionFailure("no Ready in flight")
+    }
     if let persistError {
-      if let stalled = persistError as? PersistFailure, stalled.isOutOfSpace {
-        stallPersist(stalled)
+      if let full = persistError as? PersistFailure, full.isOutOfSpace {
+        stallPersist(ready, full, existing: stall)
         return
       }
       // Losing the log is fatal: answering anything now could break Raft's promises.
       let cause = (persistError as? PersistFailure)?.underlying ?? persistError
-      failure = cause
+      readyState = .failed(cause, stall: stall)
       logger.critical("stopping Raft: the log could not be written: \(cause)")
       pending.failAll(.stopped)
       applier.fail(cause)
       return
     }
-    if let stall = persistStall {
-      persistStall = nil
+    if let stall {
       logger.notice("the Raft log is writable again after \(stall.failedAttempts) failed attempts; resuming")
     }
     if !ready.messages.isEmpty { transport.send(ready.messages) }
@@ -72,7 +77,7 @@ extension RaftLoop {
     if !ready.readStates.isEmpty { applier.readIndexesKnown() }
     if let notice = ready.snapshotNotice { startSnapshotInstall(notice) }
     node.advance()
-    readyInFlight = nil
+    readyState = .idle
   }
 
   private func noteSoftState(_ softState: SoftState?) {

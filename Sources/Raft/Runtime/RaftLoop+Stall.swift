@@ -10,10 +10,10 @@ extension RaftLoop {
   /// its own log. The core still steps what arrives and ticks: a leader that cannot reach a
   /// quorum steps down (check-quorum), the others elect a leader, and this replica learns the new
   /// term from its messages. Logged once per stall.
-  func stallPersist(_ failure: PersistFailure) {
+  func stallPersist(_ ready: Ready, _ failure: PersistFailure, existing: PersistStall?) {
     statistics.recordPersistFailure()
     var stall: PersistStall
-    if let existing = persistStall {
+    if let existing {
       stall = existing
       stall.failedAttempts += 1
       logger.debug("persisting to the Raft log failed again (attempt \(stall.failedAttempts)): \(failure)")
@@ -29,15 +29,15 @@ extension RaftLoop {
     }
     stall.resumeStep = failure.step
     stall.ticksUntilRetry = stall.backoff.nextDelayTicks(tickMilliseconds: configuration.tickMilliseconds)
-    persistStall = stall
+    readyState = .stalled(ready, stall)
   }
 
   /// Counts a tick of a stall's backoff; when it is over, persists the Ready in flight again
   /// from the step that failed.
   func retryStalledPersistIfDue() {
-    guard var stall = persistStall, let ticks = stall.ticksUntilRetry, let ready = readyInFlight else { return }
+    guard case .stalled(let ready, var stall) = readyState, let ticks = stall.ticksUntilRetry else { return }
     stall.ticksUntilRetry = ticks > 1 ? ticks - 1 : nil
-    persistStall = stall
+    readyState = .stalled(ready, stall)
     if stall.ticksUntilRetry == nil { finishReady(persistError: persist(ready, from: stall.resumeStep)) }
   }
 
@@ -46,7 +46,10 @@ extension RaftLoop {
   /// log, so the client may safely retry it on another replica. Requests already waiting keep
   /// waiting (their entries may still commit elsewhere).
   func refusedWhileStalled(_ input: RaftInput) -> Bool {
-    guard persistStall != nil else { return false }
+    switch readyState {
+    case .stalled, .failed(_, stall: .some): break
+    case .idle, .inFlight, .failed(_, stall: nil): return false
+    }
     let refusal = RaftServerError.notLeader(leader: node.leader == node.id ? nil : node.leader)
     switch input {
     case .propose(_, let waiter), .membershipChange(_, let waiter), .read(_, let waiter):

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import O3Common
+import O3Threads
 import RaftCore
 
 /// The thread that owns the Raft core: it takes inputs in batches, ticks the core on time, and
@@ -8,12 +8,34 @@ import RaftCore
 /// does). While a Ready's fsync runs, inputs gather in the inbox; the next batch steps them all,
 /// so the next Ready's one fsync covers everything that arrived meanwhile (group commit).
 final class RaftLoop: @unchecked Sendable {
-  // @unchecked: `inbox` and `stopping` are guarded by `condition`; every other mutable field is
+  // @unchecked: `inbox` and `lifecycle` are guarded by `condition`; every other mutable field is
   // touched only on the loop thread.
   private let condition = NSCondition()
   private var inbox: [RaftInput] = []
-  private var stopping = false
-  private var running = false
+  private var lifecycle = Lifecycle.notStarted
+
+  /// The loop thread's life. Inputs are accepted until `stop()`.
+  private enum Lifecycle {
+    case notStarted
+    case running
+    /// `stop()` was called: the thread finishes the Ready it is persisting, then ends.
+    case stopping
+    case stopped
+  }
+
+  /// The Ready the loop works on: one at a time, the next taken once the core has advanced.
+  enum ReadyState {
+    /// None: the next Ready may be taken from the core.
+    case idle
+    /// Being persisted, then acted on (`pumpReady` to the end of `finishReady`).
+    case inFlight(Ready)
+    /// Its persist failed on a full disk: kept, and persisted again after a backoff
+    /// (`RaftLoop+Stall.swift`); new requests are refused meanwhile.
+    case stalled(Ready, PersistStall)
+    /// Its persist failed otherwise: Raft takes no more Readies. `stall` is the full-disk stall
+    /// it failed in, if any; requests stay refused as they were during it.
+    case failed(Error, stall: PersistStall?)
+  }
 
   var node: RaftNode<AnyRaftLogStore>
   let log: any RaftLogStore
@@ -22,12 +44,11 @@ final class RaftLoop: @unchecked Sendable {
   let pending: PendingRequests
   let configuration: RaftServerConfiguration
   let logger: Logger
-  var readyInFlight: Ready?
+  var readyState = ReadyState.idle
   var lastSoftState: SoftState?
+  /// Whether a checkpoint install runs. Not part of `readyState`: the install runs on the apply
+  /// thread while many Readies come and go.
   var installingSnapshot = false
-  var failure: Error?
-  /// Set while the Ready in flight waits for disk space (see `stallPersist`).
-  var persistStall: PersistStall?
   let statistics: RaftStatisticsBox
 
   init(
@@ -45,12 +66,15 @@ final class RaftLoop: @unchecked Sendable {
   }
 
   func start() {
-    condition.withLock { running = true }
+    condition.withLock {
+      precondition(lifecycle == .notStarted, "the Raft loop starts once")
+      lifecycle = .running
+    }
     let thread = Thread { [self] in
       nameCurrentThread("raft-loop")
       run()
       condition.withLock {
-        running = false
+        lifecycle = .stopped
         condition.broadcast()
       }
     }
@@ -62,19 +86,27 @@ final class RaftLoop: @unchecked Sendable {
   @discardableResult
   func enqueue(_ input: RaftInput) -> Bool {
     condition.withLock {
-      guard !stopping else { return false }
-      inbox.append(input)
-      condition.signal()
-      return true
+      switch lifecycle {
+      case .notStarted, .running:
+        inbox.append(input)
+        condition.signal()
+        return true
+      case .stopping, .stopped:
+        return false
+      }
     }
   }
 
   /// Stops the loop and waits until it has finished (a Ready being persisted is finished first).
   func stop() {
     condition.withLock {
-      stopping = true
+      switch lifecycle {
+      case .notStarted: lifecycle = .stopped
+      case .running: lifecycle = .stopping
+      case .stopping, .stopped: break
+      }
       condition.broadcast()
-      while running { condition.wait() }
+      while lifecycle == .stopping { condition.wait() }
     }
   }
 
@@ -97,10 +129,10 @@ final class RaftLoop: @unchecked Sendable {
   /// Waits for inputs or the tick deadline; nil once stopping.
   private func takeInputs(until deadline: Date) -> [RaftInput]? {
     condition.withLock {
-      while inbox.isEmpty && !stopping && Date() < deadline {
+      while inbox.isEmpty && lifecycle == .running && Date() < deadline {
         _ = condition.wait(until: deadline)
       }
-      if stopping { return nil }
+      guard lifecycle == .running else { return nil }
       let taken = inbox
       inbox = []
       return taken

@@ -61,7 +61,7 @@ import Testing
     #expect(installed.position == TermIndex(term: 3, index: 40))
     #expect(OMRaftMembershipRecord.encode(installed.membership) == Follower.membershipRecord)
     #expect(follower.installer.metrics.successCount == 0, "nothing was installed")
-    #expect(!follower.recorder.lines(containing: "checkpoint install from om1 not needed: this OM's database is at 3#40").isEmpty)
+    #expect(!follower.recorder.lines(containing: "checkpoint install from om1 not needed: this OM's database is at 3/40").isEmpty)
   }
 
   @Test func aCheckpointNoNewerThanTheDatabaseIsRefusedBeforeDownloading() async throws {
@@ -79,7 +79,7 @@ import Testing
     #expect(try follower.harness.store.transactionInfo() == TermIndex(term: 3, index: 40))
     #expect(try follower.harness.store.volumeTable.get(OMKeys.volume("before")) != nil)
     #expect(
-      follower.recorder.lines(containing: "WARNING checkpoint install from om1 failed [reason=stale]: the leader's checkpoint is at 3#30, this OM already has 3#40.")
+      follower.recorder.lines(containing: "WARNING checkpoint install from om1 failed [reason=stale]: the leader's checkpoint is at 3/30, this OM already has 3/40.")
         .count == 1)
   }
 

@@ -8,7 +8,7 @@ import OMProto
 /// Prepare and CancelPrepare are logged like writes but not applied through `OMTransaction`:
 /// Prepare waits for the double buffer, and both change `OMPrepareState`, which the apply of
 /// every later entry reads.
-enum PrepareRequests {
+public enum PrepareRequests {
   /// Longest `txnApplyWaitTimeoutSeconds` accepted: a day is past any sensible upgrade window.
   static let applyWaitTimeoutSecondsMax: UInt64 = 86_400
 
@@ -63,7 +63,7 @@ enum PrepareRequests {
   }
 
   /// PrepareStatus, answered by each OM from its own state.
-  static func status(_ state: OMPrepareState) -> OMResponse {
+  public static func status(_ state: OMPrepareState) -> OMResponse {
     let (status, index) = state.status
     var response = PrepareStatusResponse()
     response.status = status

@@ -3,10 +3,12 @@ import OMMetadata
 import OMProto
 import SwiftProtobuf
 
-/// Applies logged write requests in log order: the one apply path every replica runs, whether a
-/// single OM assigns the indexes itself or Raft delivers committed entries.
+/// Applies logged write requests in log order: the one apply path of every replica, fed with
+/// the entries Raft commits (a single OM is a one-replica Raft group).
 ///
-/// `apply` must be called from one thread at a time, in increasing index order.
+/// `apply` must be called from one thread at a time (the Raft apply thread), in increasing
+/// index order. Nothing here reads a clock, opens a socket or knows Raft: what the leader
+/// decided before logging is in the request, and the position is given.
 public final class OMStateMachine: Sendable {
   public let store: OMMetadataStore
   public let doubleBuffer: OMDoubleBuffer

@@ -22,7 +22,7 @@ public final class OMPrepareState: Sendable {
   /// metaTable key of the prepared index (decimal text, as in Ozone's marker file).
   static let metaKey = Array("#PREPAREINDEX".utf8)
   /// Ozone's marker file name, in the OM's `current` directory.
-  static let markerFileName = "prepareMarker"
+  public static let markerFileName = "prepareMarker"
 
   private struct State {
     var preparedIndex: UInt64?
@@ -43,20 +43,8 @@ public final class OMPrepareState: Sendable {
     state = Mutex(State(preparedIndex: preparedIndex))
   }
 
-  /// The state om.db records, with the marker file made to agree with it.
-  public static func restore(from store: OMMetadataStore, storage: OMStorage, logger: Logger) throws -> OMPrepareState {
-    let prepareState = OMPrepareState(markerPath: markerPath(storage), logger: logger)
-    try prepareState.reload(from: store)
-    return prepareState
-  }
-
-  /// `<ozone.metadata.dirs>/om/current/prepareMarker`, beside `VERSION`.
-  public static func markerPath(_ storage: OMStorage) -> String {
-    (storage.versionFile as NSString).deletingLastPathComponent + "/" + markerFileName
-  }
-
   /// Reads the state from `store` (at start, or after a checkpoint replaced the database).
-  func reload(from store: OMMetadataStore) throws {
+  public func reload(from store: OMMetadataStore) throws {
     let recorded = try store.metaValue(Self.metaKey).map { bytes in
       guard let index = UInt64(String(decoding: bytes, as: UTF8.self)) else {
         throw OMException(
@@ -87,7 +75,7 @@ public final class OMPrepareState: Sendable {
 
   /// Whether the leader refuses `cmdType` before logging it: every write but Prepare and
   /// CancelPrepare, once prepared or while a Prepare is on its way.
-  func refusesBeforeLogging(_ cmdType: CommandType) -> Bool {
+  public func refusesBeforeLogging(_ cmdType: CommandType) -> Bool {
     guard !OMRequestRouter.isPrepareCommand(cmdType) else { return false }
     return state.withLock { $0.preparedIndex != nil || $0.gateEnabled }
   }
@@ -100,27 +88,27 @@ public final class OMPrepareState: Sendable {
   }
 
   /// The refusal of a write while prepared: a status clients do not fail over on, and what to do.
-  func refusal(_ cmdType: CommandType) -> OMResponse {
+  public func refusal(_ cmdType: CommandType) -> OMResponse {
     let (_, index) = status
     let at = index > 0 ? " (prepared at log index \(index))" : " (a Prepare is being applied)"
     return .failure(
       cmdType,
       OMException(
         .notSupportedOperationWhenPrepared,
-        "Cannot apply write request \(OMMetrics.typeName(cmdType.rawValue)) when OM is in prepare mode\(at); "
+        "Cannot apply write request \(cmdType.ozoneTypeName) when OM is in prepare mode\(at); "
           + "the OMs are prepared for an upgrade: run 'o3 admin om cancelprepare' to accept writes again"))
   }
 
   // MARK: changes
 
   /// The leader accepted a Prepare: refuse other writes from now on.
-  func enableGate() {
+  public func enableGate() {
     state.withLock { $0.gateEnabled = true }
   }
 
   /// The Prepare this leader accepted was not logged (leadership lost, timeout): open the gate
   /// again unless a Prepare applied meanwhile.
-  func abandonGate() {
+  public func abandonGate() {
     state.withLock { $0.gateEnabled = false }
   }
 
@@ -147,7 +135,7 @@ public final class OMPrepareState: Sendable {
   }
 
   /// The position a Prepare asked the Raft log to be purged through, once.
-  func takePurgeRequest() -> TermIndex? {
+  public func takePurgeRequest() -> TermIndex? {
     state.withLock { state in
       defer { state.purgeRequest = nil }
       return state.purgeRequest

@@ -1,7 +1,9 @@
+import RaftSimulation
+
 /// A request to an object-store namespace (Ozone's volumes → buckets → keys), as far as the
 /// namespace model judges it. A key holds one number: the size its last writer gave it, which
 /// workloads keep unique per write so that a read names the write it saw.
-public enum NamespaceInput: Hashable, Sendable {
+enum NamespaceInput: Hashable, Sendable {
   case createVolume(String)
   case deleteVolume(String)
   case createBucket(volume: String, bucket: String)
@@ -17,7 +19,7 @@ public enum NamespaceInput: Hashable, Sendable {
   case listKeys(volume: String, bucket: String)
 
   /// The volume the request touches; requests on different volumes never interact.
-  public var volume: String {
+  var volume: String {
     switch self {
     case .createVolume(let volume), .deleteVolume(let volume), .listBuckets(let volume): volume
     case .createBucket(let volume, _), .deleteBucket(let volume, _), .listKeys(let volume, _): volume
@@ -26,7 +28,7 @@ public enum NamespaceInput: Hashable, Sendable {
     }
   }
 
-  public var isReadOnly: Bool {
+  var isReadOnly: Bool {
     switch self {
     case .listBuckets, .lookupKey, .listKeys: true
     default: false
@@ -35,7 +37,7 @@ public enum NamespaceInput: Hashable, Sendable {
 }
 
 /// The refusals the namespace model knows, named as Ozone's statuses.
-public enum NamespaceFailure: String, Hashable, Sendable {
+enum NamespaceFailure: String, Hashable, Sendable {
   case volumeNotFound = "VOLUME_NOT_FOUND"
   case volumeAlreadyExists = "VOLUME_ALREADY_EXISTS"
   case volumeNotEmpty = "VOLUME_NOT_EMPTY"
@@ -47,24 +49,24 @@ public enum NamespaceFailure: String, Hashable, Sendable {
 }
 
 /// One key of a listing.
-public struct NamespaceKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-  public var name: String
-  public var value: UInt64
+struct NamespaceKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+  var name: String
+  var value: UInt64
 
-  public init(name: String, value: UInt64) {
+  init(name: String, value: UInt64) {
     self.name = name
     self.value = value
   }
 
-  public var description: String { "\(name)=\(value)" }
+  var description: String { "\(name)=\(value)" }
 
-  public static func < (left: NamespaceKey, right: NamespaceKey) -> Bool {
+  static func < (left: NamespaceKey, right: NamespaceKey) -> Bool {
     Array(left.name.utf8).lexicographicallyPrecedes(Array(right.name.utf8))
   }
 }
 
 /// What a client was told.
-public enum NamespaceOutput: Hashable, Sendable {
+enum NamespaceOutput: Hashable, Sendable {
   case ok
   case failed(NamespaceFailure)
   /// A lookup found the key with this value.
@@ -78,20 +80,20 @@ public enum NamespaceOutput: Hashable, Sendable {
 }
 
 /// The namespace's state: which volumes and buckets exist, and every key's value.
-public struct NamespaceState: Hashable, Sendable {
+struct NamespaceState: Hashable, Sendable {
   /// A bucket or a key, by its path.
-  public struct Path: Hashable, Sendable {
-    public var volume: String
-    public var bucket: String
-    public var key: String
+  struct Path: Hashable, Sendable {
+    var volume: String
+    var bucket: String
+    var key: String
   }
 
-  public var volumes: Set<String> = []
+  var volumes: Set<String> = []
   /// Buckets as paths with an empty key.
-  public var buckets: Set<Path> = []
-  public var keys: [Path: UInt64] = [:]
+  var buckets: Set<Path> = []
+  var keys: [Path: UInt64] = [:]
 
-  public init() {}
+  init() {}
 
   func keys(in volume: String, _ bucket: String) -> [NamespaceKey] {
     keys.filter { $0.key.volume == volume && $0.key.bucket == bucket }.map { NamespaceKey(name: $0.key.key, value: $0.value) }
@@ -106,16 +108,16 @@ public struct NamespaceState: Hashable, Sendable {
 /// conditions in (a bucket request on a missing volume may say VOLUME_NOT_FOUND or
 /// BUCKET_NOT_FOUND). An operation whose outcome is unknown takes the effect its input has in
 /// the state it meets. Histories are partitioned per volume.
-public struct NamespaceModel: LinearizabilityModel, Sendable {
-  public typealias State = NamespaceState
-  public typealias Input = NamespaceInput
-  public typealias Output = NamespaceOutput
+struct NamespaceModel: LinearizabilityModel, Sendable {
+  typealias State = NamespaceState
+  typealias Input = NamespaceInput
+  typealias Output = NamespaceOutput
 
-  public init() {}
+  init() {}
 
-  public var initialState: State { NamespaceState() }
+  var initialState: State { NamespaceState() }
 
-  public func step(_ state: State, input: Input, output: Output?) -> (legal: Bool, next: State) {
+  func step(_ state: State, input: Input, output: Output?) -> (legal: Bool, next: State) {
     let outcome = Self.apply(input, to: state)
     guard let output else { return (true, outcome.next) }
     switch output {
@@ -207,10 +209,10 @@ public struct NamespaceModel: LinearizabilityModel, Sendable {
     }
   }
 
-  public func isReadOnly(_ input: Input) -> Bool { input.isReadOnly }
+  func isReadOnly(_ input: Input) -> Bool { input.isReadOnly }
 
   /// One part per volume, in order of the volume's first appearance (deterministic).
-  public func partition(_ operations: [HistoryOperation<Input, Output>]) -> [[Int]] {
+  func partition(_ operations: [HistoryOperation<Input, Output>]) -> [[Int]] {
     var partOfVolume: [String: Int] = [:]
     var parts: [[Int]] = []
     for (index, operation) in operations.enumerated() {
@@ -225,7 +227,7 @@ public struct NamespaceModel: LinearizabilityModel, Sendable {
     return parts
   }
 
-  public func describe(state: State) -> String {
+  func describe(state: State) -> String {
     let volumes = state.volumes.sorted().joined(separator: ",")
     let buckets = state.buckets.map { "\($0.volume)/\($0.bucket)" }.sorted().joined(separator: ",")
     let keys = state.keys.map { "\($0.key.volume)/\($0.key.bucket)/\($0.key.key)=\($0.value)" }.sorted()

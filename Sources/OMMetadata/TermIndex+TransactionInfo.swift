@@ -1,0 +1,24 @@
+import RaftCore
+
+/// The position of a transaction in the replicated log: Raft's `RaftCore.TermIndex`, one type
+/// for the consensus core and the OM. Named here so that the OM's modules, whose API speaks of
+/// applied and flushed positions, need not import the consensus core for it.
+public typealias TermIndex = RaftCore.TermIndex
+
+extension TermIndex {
+  /// Ozone's text for a transaction's position, `term#index` (its `TransactionInfo`): the
+  /// transactionInfoTable row and the checkpoint's term#index header. Persisted and sent between
+  /// OMs, so it must not change; `description` is Raft's `term/index`, for people.
+  public var transactionInfoText: String { "\(term)#\(index)" }
+
+  /// `transactionInfoText` as stored.
+  public var encoded: [UInt8] { Array(transactionInfoText.utf8) }
+
+  /// Parses `term#index`; nil when the bytes are not in that form.
+  public init?(encoded bytes: [UInt8]) {
+    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+    let parts = text.split(separator: "#", omittingEmptySubsequences: false)
+    guard parts.count == 2, let term = UInt64(parts[0]), let index = UInt64(parts[1]) else { return nil }
+    self.init(term: term, index: index)
+  }
+}
