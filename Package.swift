@@ -99,7 +99,7 @@ let package = Package(
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
+        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3Threads", "O3RPC", "Raft", "RaftCore", "RaftRPC",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -129,7 +129,7 @@ let package = Package(
     .target(
       name: "O3TestSupport",
       dependencies: [
-        "RaftSimulation", "O3Common", .product(name: "NIOCore", package: "swift-nio"),
+        "RaftSimulation", "O3Threads", .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "Subprocess", package: "swift-subprocess"),
         .product(name: "SystemPackage", package: "swift-system"),
@@ -137,8 +137,8 @@ let package = Package(
     .testTarget(name: "O3TestSupportTests", dependencies: ["O3TestSupport"]),
     .testTarget(name: "RocksDBTests", dependencies: ["O3TestSupport", "RocksDB"]),
     .testTarget(name: "RaftCoreTests", dependencies: ["O3TestSupport", "RaftCore"], exclude: ["testdata"]),
-    .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "O3Common", "RaftSimulation", "RaftCore"]),
-    .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "O3Common", "Raft", "RaftCore", "RaftSimulation"]),
+    .testTarget(name: "RaftSimulationTests", dependencies: ["O3TestSupport", "O3Threads", "RaftSimulation", "RaftCore"]),
+    .testTarget(name: "RaftTests", dependencies: ["O3TestSupport", "O3Threads", "Raft", "RaftCore", "RaftSimulation"]),
     .testTarget(
       name: "RaftProcessTests",
       dependencies: ["O3TestSupport", "RaftKV", "RaftKVServer", "RaftCore", "RaftSimulation", "O3RPC"]),

@@ -1,4 +1,4 @@
-import O3Common
+import O3Threads
 import RaftSimulation
 
 /// Runs the simulation of `seed` on a thread of its own: a run is seconds of pure CPU, and on

@@ -1,5 +1,6 @@
 import Foundation
 import O3Common
+import O3Threads
 import Logging
 import NIOCore
 import OMDomain

@@ -1,5 +1,6 @@
 import Foundation
 import O3Common
+import O3Threads
 import OMMetadata
 
 /// Where an OM keeps its files, from Ozone's keys, and the `--init` step that creates them.

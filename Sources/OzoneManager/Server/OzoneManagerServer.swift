@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import O3Common
+import O3Threads
 import O3RPC
 import OMDomain
 import OMMetadata

@@ -1,5 +1,5 @@
 import Foundation
-import O3Common
+import O3Threads
 import Logging
 import RaftCore
 

@@ -7,7 +7,7 @@ import Testing
 /// The durable log against `MemoryRaftStorage`, the reference: the same random operations
 /// (appends that truncate, reads, purges, snapshot installs, hard states, restarts) applied to
 /// both must give the same answers to every `RaftStorage` question.
-@Suite("DurableRaftLog matches MemoryRaftStorage", .watchdog)
+@Suite("DurableRaftLog matches MemoryRaftStorage", .watchdog, .ownThreads)
 struct DurableRaftLogModelTests {
   @Test("random operation sequences give identical reads", arguments: [1, 2, 3, 4] as [UInt64])
   func randomOperations(seed: UInt64) throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import O3Common
+import O3Threads
 import Raft
 import RaftCore
 import Synchronization
