@@ -35,3 +35,29 @@ import Testing
     #expect(report.contains("the cooperative pool moved again"), "and says when the stall ended")
   }
 }
+
+/// Every suite of the project carries `.watchdog`, so that any stall names its tests: a suite
+/// without it (or a test outside any suite without it) would freeze unnamed.
+@Suite(.watchdog) struct WatchdogCoverageTests {
+  @Test func everySuiteAndFreeTestCarriesTheWatchdog() throws {
+    let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let files = try #require(FileManager.default.enumerator(atPath: testsDirectory.path)).compactMap { $0 as? String }
+      .filter { $0.hasSuffix(".swift") }
+    #expect(files.count > 50, "found the test sources")
+    var unwatched: [String] = []
+    for file in files {
+      let text = try String(contentsOfFile: testsDirectory.appendingPathComponent(file).path, encoding: .utf8)
+      for line in text.split(separator: "\n") {
+        let code = line.trimmingCharacters(in: .whitespaces)
+        let suite = code.hasPrefix("@Suite")
+        let freeTest = line.hasPrefix("@Test")
+        if (suite || freeTest) && !code.contains(".watchdog") { unwatched.append("\(file): \(code)") }
+      }
+      let hasTests = text.contains("@Test")
+      if hasTests && !text.contains("@Suite") && !text.contains("@Test(.watchdog") {
+        unwatched.append("\(file): tests outside any @Suite(.watchdog)")
+      }
+    }
+    #expect(unwatched == [], "add .watchdog to: \(unwatched.joined(separator: "; "))")
+  }
+}
