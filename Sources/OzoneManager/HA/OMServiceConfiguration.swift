@@ -1,9 +1,8 @@
 import O3Common
 import RaftCore
-import Synchronization
 
 /// One OM of the service as the configuration describes it.
-public struct OMNodeDetails: Sendable, Hashable {
+public struct OMNodeDetails: ServiceNode, Hashable {
   public var nodeID: String
   /// The Raft peer id: a stable hash of the node id, so every OM derives the same one.
   public var peerID: PeerID
@@ -33,7 +32,7 @@ public struct OMNodeDetails: Sendable, Hashable {
 public struct OMServiceConfiguration: Sendable {
   public var serviceID: String?
   public var localNodeID: String
-  private let book: AddressBook
+  private let book: ServiceAddressBook<OMNodeDetails>
 
   /// Every node known: the configured ones in configuration order, then those learned later.
   public var nodes: [OMNodeDetails] { book.nodes }
@@ -45,44 +44,27 @@ public struct OMServiceConfiguration: Sendable {
 
   /// Reads the service from Ozone's keys; `requireLocalNode` is false for clients.
   public init(configuration: OzoneConfiguration, requireLocalNode: Bool = true) throws {
-    guard let serviceIDs = configuration["ozone.om.service.ids"], !serviceIDs.isEmpty else {
-      self.serviceID = nil
-      localNodeID = "om1"
+    let identity = try ServiceIdentity(configuration: configuration, keys: .om, requireLocalNode: requireLocalNode)
+    serviceID = identity.serviceID
+    localNodeID = identity.localNodeID
+    guard let service = identity.serviceID else {
       let client = try configuration.hostAndPort(
         OzoneConfigKeys.omAddress, defaultHost: "0.0.0.0", defaultPort: OzoneConfigKeys.omAddressDefaultPort)
       let raftPort = try configuration.integer("ozone.om.ratis.port", default: Self.defaultRaftPort)
       let http = try configuration.hostAndPort(
         "ozone.om.http-address", defaultHost: client.host, defaultPort: Self.defaultHTTPPort)
-      book = AddressBook([
+      book = ServiceAddressBook([
         OMNodeDetails(
-          nodeID: "om1", clientAddress: client, raftAddress: HostAndPort(host: client.host, port: raftPort), httpAddress: http)
+          nodeID: identity.localNodeID, clientAddress: client, raftAddress: HostAndPort(host: client.host, port: raftPort),
+          httpAddress: http)
       ])
       return
     }
-    let service = configuration.string(
-      "ozone.om.internal.service.id", default: String(serviceIDs.split(separator: ",")[0]).trimmingCharacters(in: .whitespaces))
-    self.serviceID = service
-    let nodeIDs = (configuration["ozone.om.nodes.\(service)"] ?? "").split(separator: ",").map {
-      $0.trimmingCharacters(in: .whitespaces)
-    }
-    guard !nodeIDs.isEmpty else {
-      throw ConfigurationError(key: "ozone.om.nodes.\(service)", message: "is not set; it lists the OM node ids of service \(service)")
-    }
-    let nodes = try nodeIDs.map { try Self.node($0, service: service, configuration: configuration) }
-    if let local = configuration["ozone.om.node.id"], !local.isEmpty {
-      guard nodeIDs.contains(local) else {
-        throw ConfigurationError(key: "ozone.om.node.id", message: "'\(local)' is not one of ozone.om.nodes.\(service) (\(nodeIDs.joined(separator: ",")))")
-      }
-      localNodeID = local
-    } else if !requireLocalNode || nodeIDs.count == 1 {
-      localNodeID = nodeIDs[0]
-    } else {
-      throw ConfigurationError(key: "ozone.om.node.id", message: "is not set; it names which of \(nodeIDs.joined(separator: ",")) this OM is")
-    }
+    let nodes = try identity.nodeIDs.map { try Self.node($0, service: service, configuration: configuration) }
     if Set(nodes.map(\.peerID)).count != nodes.count {
-      throw ConfigurationError(key: "ozone.om.nodes.\(service)", message: "two node ids hash to the same Raft peer id; rename one")
+      throw ConfigurationError(key: ServiceKeys.om.nodes(of: service), message: "two node ids hash to the same Raft peer id; rename one")
     }
-    book = AddressBook(nodes)
+    book = ServiceAddressBook(nodes)
   }
 
   private static func node(_ id: String, service: String, configuration: OzoneConfiguration) throws -> OMNodeDetails {
@@ -136,24 +118,5 @@ public struct OMServiceConfiguration: Sendable {
   public func learn(_ node: OMNodeDetails) {
     guard node.nodeID != localNodeID else { return }
     book.record(node)
-  }
-
-  /// The node list behind every copy of one configuration.
-  private final class AddressBook: Sendable {
-    private let entries: Mutex<[OMNodeDetails]>
-
-    init(_ nodes: [OMNodeDetails]) { entries = Mutex(nodes) }
-
-    var nodes: [OMNodeDetails] { entries.withLock { $0 } }
-
-    func record(_ node: OMNodeDetails) {
-      entries.withLock { nodes in
-        if let index = nodes.firstIndex(where: { $0.nodeID == node.nodeID }) {
-          nodes[index] = node
-        } else {
-          nodes.append(node)
-        }
-      }
-    }
   }
 }
