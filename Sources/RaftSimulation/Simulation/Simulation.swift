@@ -37,6 +37,8 @@ public final class Simulation {
   /// Nodes kept down through the liveness phase (at most a minority of any membership).
   var downForGood: [Bool]
   var statistics = SimulationStatistics()
+  /// The first violation a check inside a Ready handler's seam found, thrown when it returns.
+  var seamViolation: SimulationViolation?
   private var trace = TraceHash()
   private var recentEvents: [(time: UInt64, event: SimulationEvent)] = []
   private var eventCount = 0
