@@ -1,7 +1,8 @@
 import RaftCore
 
-/// A deterministic simulation of a Raft group of OM-like replicas: N cores of RaftCore on
-/// simulated disks and a simulated network, in virtual time, with one seeded random source.
+/// A deterministic simulation of a Raft group of OM-like replicas: N cores of RaftCore, each
+/// inside the runtime's own `ReadyHandler`, on simulated disks and a simulated network, in
+/// virtual time, with one seeded random source.
 ///
 /// A run has two phases. In the safety phase, faults are injected (crashes that lose unsynced
 /// writes, pauses, partitions, message loss, duplication and delay, membership changes,
