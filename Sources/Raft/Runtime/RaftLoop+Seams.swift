@@ -25,11 +25,11 @@ struct TransportReadySeam: ReadyTransport {
 
 /// The runtime's apply side behind the Ready handler's seam: the apply thread, and the
 /// requests waiting for their entries or reads.
-final class ApplyHandOff: ReadyHandOff, @unchecked Sendable {
-  // @unchecked: `loop` is set once, before the loop thread starts, and read only on it.
+final class ApplyHandOff: ReadyHandOff {
   let applier: ApplyLoop
   let pending: PendingRequests
-  /// Receives the outcome of a checkpoint install as an input.
+  /// Receives the outcome of a checkpoint install as an input; set once, before the loop
+  /// thread starts (weak: the loop owns this hand-off through its handler).
   weak var loop: RaftLoop?
 
   init(applier: ApplyLoop, pending: PendingRequests) {
