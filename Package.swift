@@ -34,10 +34,11 @@ let package = Package(
     .target(name: "RocksDB", dependencies: ["CRocksDB"]),
 
     // MARK: consensus: RaftCore imports only the standard library (it owns `TermIndex`); Raft is its
-    // runtime (threads, durable log); RaftSimulation drives the core and checks linearizability.
+    // runtime (threads, durable log); RaftSimulation drives the runtime's Ready handling over
+    // simulated disks and networks and checks linearizability.
     .target(name: "RaftCore"),
-    .target(name: "RaftSimulation", dependencies: ["RaftCore"]),
     .target(name: "Raft", dependencies: ["RaftCore", "O3Threads", .product(name: "Logging", package: "swift-log")]),
+    .target(name: "RaftSimulation", dependencies: ["RaftCore", "Raft"]),
 
     // MARK: RPC
     .target(

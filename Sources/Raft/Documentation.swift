@@ -6,8 +6,10 @@
 ///   messages, proposals, reads, admin requests, completions — ticks the core every
 ///   `tickMilliseconds`, and runs one `Ready` at a time: it writes the Ready's snapshot metadata,
 ///   entries and hard state to the `DurableRaftLog` and fsyncs once when the Ready says
-///   `mustSync`, then sends, applies and advances. Inputs that arrive during the fsync gather in
-///   the inbox, so the next Ready carries all of them and one fsync covers them (group commit).
+///   `mustSync`, then sends, applies and advances — through its `ReadyHandler`, the one
+///   implementation of that order, which the simulator drives too. Inputs that arrive during the
+///   fsync gather in the inbox, so the next Ready carries all of them and one fsync covers them
+///   (group commit).
 ///   Messages that wait for persistence are sent only after the Ready is durable: a follower
 ///   acknowledges only fsync'd entries, and the core counts the leader's own log only after
 ///   `advance()` (RaftCore's durability contract); a leader's appends leave before its fsync.

@@ -10,6 +10,9 @@
 ///    applied index reaches theirs, and start installing a checkpoint for `snapshotNotice`.
 /// 4. Call `advance()`: it takes no argument, as the core remembers the one Ready outstanding
 ///    (a second `ready()` before it is a programming error).
+///
+/// The runtime's `ReadyHandler` (module Raft) is the one implementation of this order; the
+/// simulator drives it too.
 public struct Ready: Sendable {
   /// The leader and this peer's role, when either changed since the last Ready.
   public var softState: SoftState?

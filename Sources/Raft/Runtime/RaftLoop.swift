@@ -4,12 +4,14 @@ import O3Threads
 import RaftCore
 
 /// The thread that owns the Raft core: it takes inputs in batches, ticks the core on time, and
-/// runs one Ready at a time through persist → send → apply → advance, all on this thread (as etcd
-/// does). While a Ready's fsync runs, inputs gather in the inbox; the next batch steps them all,
-/// so the next Ready's one fsync covers everything that arrived meanwhile (group commit).
+/// has its ``ReadyHandler`` run one Ready at a time through persist → send → apply → advance,
+/// all on this thread (as etcd does). While a Ready's fsync runs, inputs gather in the inbox; the
+/// next batch steps them all, so the next Ready's one fsync covers everything that arrived
+/// meanwhile (group commit). The simulator drives the same `ReadyHandler`; what is left here is
+/// the thread, the inbox, the system clock and the requests waiting for answers.
 final class RaftLoop: @unchecked Sendable {
-  // @unchecked: `inbox` and `lifecycle` are guarded by `condition`; every other mutable field is
-  // touched only on the loop thread.
+  // @unchecked: `inbox` and `lifecycle` are guarded by `condition`; `readyHandler` (the core and its
+  // Ready state) is touched only on the loop thread.
   private let condition = NSCondition()
   private var inbox: [RaftInput] = []
   private var lifecycle = Lifecycle.notStarted
@@ -23,46 +25,24 @@ final class RaftLoop: @unchecked Sendable {
     case stopped
   }
 
-  /// The Ready the loop works on: one at a time, the next taken once the core has advanced.
-  enum ReadyState {
-    /// None: the next Ready may be taken from the core.
-    case idle
-    /// Being persisted, then acted on (`pumpReady` to the end of `finishReady`).
-    case inFlight(Ready)
-    /// Its persist failed on a full disk: kept, and persisted again after a backoff
-    /// (`RaftLoop+Stall.swift`); new requests are refused meanwhile.
-    case stalled(Ready, PersistStall)
-    /// Its persist failed otherwise: Raft takes no more Readies. `stall` is the full-disk stall
-    /// it failed in, if any; requests stay refused as they were during it.
-    case failed(Error, stall: PersistStall?)
-  }
-
-  var node: RaftNode<AnyRaftLogStore>
-  let log: any RaftLogStore
-  let transport: any RaftTransport
-  let applier: ApplyLoop
+  /// The core and its Ready handling (persist, send, apply, advance), shared with the simulator.
+  let readyHandler: ReadyHandler<AnyRaftLogStore>
   let pending: PendingRequests
   let configuration: RaftServerConfiguration
   let logger: Logger
-  var readyState = ReadyState.idle
-  var lastSoftState: SoftState?
-  /// Whether a checkpoint install runs. Not part of `readyState`: the install runs on the apply
-  /// thread while many Readies come and go.
-  var installingSnapshot = false
-  let statistics: RaftStatisticsBox
 
   init(
     node: RaftNode<AnyRaftLogStore>, log: any RaftLogStore, transport: any RaftTransport, applier: ApplyLoop,
     pending: PendingRequests, configuration: RaftServerConfiguration, statistics: RaftStatisticsBox, logger: Logger
   ) {
-    self.node = node
-    self.log = log
-    self.transport = transport
-    self.applier = applier
+    let handOff = ApplyHandOff(applier: applier, pending: pending)
+    readyHandler = ReadyHandler(
+      node: node, log: BlockingReadyLog(base: log), transport: TransportReadySeam(base: transport), handOff: handOff,
+      tickMilliseconds: configuration.tickMilliseconds, statistics: statistics, logger: logger)
     self.pending = pending
     self.configuration = configuration
-    self.statistics = statistics
     self.logger = logger
+    handOff.loop = self
   }
 
   func start() {
@@ -116,12 +96,11 @@ final class RaftLoop: @unchecked Sendable {
       for input in inputs { handle(input) }
       let now = Date()
       if now >= nextTick {
-        node.tick()
+        readyHandler.tick()
         pending.expire(now: now)
-        retryStalledPersistIfDue()
         nextTick = now.addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
       }
-      pumpReady()
+      readyHandler.pumpReady()
     }
     pending.failAll(.stopped)
   }
@@ -143,17 +122,17 @@ final class RaftLoop: @unchecked Sendable {
     if refusedWhileStalled(input) { return }
     switch input {
     case .messages(let messages):
-      for message in messages { node.step(message) }
+      for message in messages { readyHandler.node.step(message) }
     case .propose(let data, let waiter):
       do {
-        let position = try node.propose(data)
+        let position = try readyHandler.node.propose(data)
         pending.addProposal(at: position, timeoutMilliseconds: configuration.requestTimeoutMilliseconds, waiter)
       } catch {
         waiter(.failure(.from(error)))
       }
     case .membershipChange(let change, let waiter):
       do {
-        let position = try node.proposeMembershipChange(change)
+        let position = try readyHandler.node.proposeMembershipChange(change)
         pending.addProposal(at: position, timeoutMilliseconds: configuration.requestTimeoutMilliseconds, waiter)
       } catch {
         waiter(.failure(.from(error)))
@@ -162,33 +141,49 @@ final class RaftLoop: @unchecked Sendable {
       startRead(request, waiter)
     case .transfer(let target, let completion):
       do {
-        try node.transferLeader(to: target)
+        try readyHandler.node.transferLeader(to: target)
         completion(nil)
       } catch {
         completion(.from(error))
       }
     case .snapshotInstalled(let installed):
-      installingSnapshot = false
       if let installed {
-        if !node.snapshotInstalled(installed.position, membership: installed.membership) {
-          logger.warning("the core refused the checkpoint installed at \(installed.position); the leader will notify again")
-        }
+        readyHandler.snapshotInstalled(installed)
       } else {
-        node.snapshotInstallFailed()
+        readyHandler.snapshotInstallFailed()
       }
     case .unreachable(let peer):
-      node.reportUnreachable(peer)
+      readyHandler.node.reportUnreachable(peer)
     case .status(let completion):
-      completion(node.status)
+      completion(readyHandler.node.status)
     }
   }
 
   private func startRead(_ request: [UInt8], _ waiter: @escaping ReadWaiter) {
     let context = pending.addRead(request: request, waiter: waiter, timeoutMilliseconds: configuration.requestTimeoutMilliseconds)
     do {
-      try node.readIndex(context: context)
+      try readyHandler.node.readIndex(context: context)
     } catch {
       pending.failRead(context: context, .from(error))
+    }
+  }
+}
+
+extension RaftLoop {
+  /// While the log's disk is full, refuses new proposals, membership changes and reads at once
+  /// as not led here: none could complete before the disk has space again, and a refused request
+  /// is not in the log, so the client may safely retry it on another replica. Requests already
+  /// waiting keep waiting (their entries may still commit elsewhere).
+  func refusedWhileStalled(_ input: RaftInput) -> Bool {
+    guard readyHandler.refusesRequests else { return false }
+    let node = readyHandler.node
+    let refusal = RaftServerError.notLeader(leader: node.leader == node.id ? nil : node.leader)
+    switch input {
+    case .propose(_, let waiter), .membershipChange(_, let waiter), .read(_, let waiter):
+      waiter(.failure(refusal))
+      return true
+    default:
+      return false
     }
   }
 }

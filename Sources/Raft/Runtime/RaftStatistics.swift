@@ -11,8 +11,10 @@ public struct RaftStatistics: Sendable, Hashable {
 }
 
 /// The runtime's counters behind a lock.
-final class RaftStatisticsBox: Sendable {
+package final class RaftStatisticsBox: Sendable {
   private let value = Mutex(RaftStatistics())
+
+  package init() {}
 
   func recordSync(entries: Int) {
     value.withLock {

@@ -1,7 +1,9 @@
+import Raft
 import RaftCore
 
-/// One simulated OM replica: the Raft core, its disk and its key-value state machine, plus the
-/// requests it is serving. Everything but the disk is volatile and lost in a crash.
+/// One simulated OM replica: the Raft core inside the runtime's Ready handler, its disk and its
+/// key-value state machine, plus the requests it is serving. Everything but the disk is volatile
+/// and lost in a crash.
 struct SimulatedNode {
   enum Condition: Equatable {
     case running
@@ -31,21 +33,18 @@ struct SimulatedNode {
 
   let id: PeerID
   var disk: SimulatedDisk
-  var raft: RaftNode<MemoryRaftStorage>?
+  /// The runtime's Ready handling around the core; nil while crashed.
+  var runtime: ReadyHandler<MemoryRaftStorage>?
   var stateMachine: KeyValueStateMachine
   var condition: Condition = .running
   /// Bumped at every crash, so that timers of an earlier life are ignored.
   var incarnation: UInt64 = 0
-  /// The Ready whose writes wait for an fsync before its messages go out.
-  var outstandingReady: Ready?
   var proposals: [UInt64: PendingProposal] = [:]
   /// Reads by context bytes; answered in `readIndex` order.
   var reads: [[UInt8]: PendingRead] = [:]
   /// Contexts of reads confirmed by a ReadState, waiting for the state machine to catch up.
   var confirmedReads: [[UInt8]] = []
   var deferred: [SimulationEvent] = []
-  /// The leader's checkpoint this node was told to fetch, while the download runs.
-  var snapshotFetchSource: Int?
   /// A downloaded checkpoint to install once no Ready is outstanding.
   var checkpointToInstall: StateMachineCheckpoint?
   /// The newest durable term and vote, which no crash may take back.
@@ -57,5 +56,8 @@ struct SimulatedNode {
     stateMachine = KeyValueStateMachine(membership: disk.live.snapshot.membership)
   }
 
-  var isRunning: Bool { condition == .running && raft != nil }
+  /// The core, to read (mutate it through `runtime`).
+  var raft: RaftNode<MemoryRaftStorage>? { runtime?.node }
+
+  var isRunning: Bool { condition == .running && runtime != nil }
 }

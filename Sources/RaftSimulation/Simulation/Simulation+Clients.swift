@@ -72,11 +72,11 @@ extension Simulation {
     do throws(RaftError) {
       if case .get = command.input, request.readThroughReadIndex {
         let context = Self.readContext(command)
-        try nodes[node].raft!.readIndex(context: context)
+        try nodes[node].runtime!.node.readIndex(context: context)
         nodes[node].reads[context] = SimulatedNode.PendingRead(
           clientIndex: client, command: command, attempt: request.attempt)
       } else {
-        let position = try nodes[node].raft!.propose(command.encoded())
+        let position = try nodes[node].runtime!.node.propose(command.encoded())
         if let displaced = nodes[node].proposals[position.index] {
           reply(.refused(leaderHint: nil), to: displaced.clientIndex, for: displaced, from: node)
         }

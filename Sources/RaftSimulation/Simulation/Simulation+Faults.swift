@@ -77,7 +77,7 @@ extension Simulation {
     }
     guard !changes.isEmpty else { return }
     statistics.membershipChangesProposed += 1
-    _ = try? nodes[leader].raft!.proposeMembershipChange(random.element(of: changes))
+    _ = try? nodes[leader].runtime!.node.proposeMembershipChange(random.element(of: changes))
     try driveReady(leader)
   }
 
@@ -86,7 +86,7 @@ extension Simulation {
     let voters = nodes[leader].raft!.membership.voters.filter { $0 != nodes[leader].id }
     guard !voters.isEmpty else { return }
     statistics.leaderTransfersRequested += 1
-    _ = try? nodes[leader].raft!.transferLeader(to: random.element(of: voters))
+    _ = try? nodes[leader].runtime!.node.transferLeader(to: random.element(of: voters))
     try driveReady(leader)
   }
 }

@@ -1,3 +1,4 @@
+import Raft
 import RaftCore
 
 /// Node lives: start, crash (losing what was not synced), restart from disk, pause and resume,
@@ -18,9 +19,13 @@ extension Simulation {
     configuration.heartbeatIntervalTicks = options.heartbeatIntervalTicks
     configuration.appliedIndex = nodes[node].stateMachine.applied.index
     do {
-      nodes[node].raft = try RaftNode(
+      let raft = try RaftNode(
         configuration: configuration, storage: disk.live,
         random: SplitMix64Random(seed: random.next()))
+      let seams = SimulatedNodeSeams(simulation: self, node: node)
+      nodes[node].runtime = ReadyHandler(
+        node: raft, log: seams, transport: seams, handOff: seams,
+        tickMilliseconds: max(1, Int(options.tickMicroseconds / 1_000)))
     } catch {
       preconditionFailure("the simulator's configuration is invalid: \(error)")
     }
@@ -37,13 +42,11 @@ extension Simulation {
     statistics.crashes += 1
     nodes[node].incarnation += 1
     nodes[node].condition = .crashed
-    nodes[node].raft = nil
-    nodes[node].outstandingReady = nil
+    nodes[node].runtime = nil
     nodes[node].proposals = [:]
     nodes[node].reads = [:]
     nodes[node].confirmedReads = []
     nodes[node].deferred = []
-    nodes[node].snapshotFetchSource = nil
     nodes[node].checkpointToInstall = nil
     let outcome = nodes[node].disk.crash(random: &random)
     if outcome.tornFrameDropped { statistics.tornWritesDropped += 1 }
@@ -94,10 +97,9 @@ extension Simulation {
     nodes[node].disk.compact(through: checkpoint.applied.index - keptEntries)
   }
 
+  /// The handler asks for one download at a time; it ends in `snapshotFetched`.
   func startSnapshotFetch(_ notice: SnapshotNotice, at node: Int) {
-    guard nodes[node].snapshotFetchSource == nil else { return }
     let source = index(of: notice.leader)
-    nodes[node].snapshotFetchSource = source
     let delay = ticks(1) + random.below(ticks(4))
     queue.schedule(
       .snapshotFetched(node: node, incarnation: nodes[node].incarnation, source: source),
@@ -112,7 +114,6 @@ extension Simulation {
       deferEvent(.snapshotFetched(node: node, incarnation: incarnation, source: source), at: node)
       return
     }
-    nodes[node].snapshotFetchSource = nil
     let reachable =
       nodes[source].isRunning && network.isConnected(from: node, to: source)
       && network.isConnected(from: source, to: node)
@@ -121,7 +122,7 @@ extension Simulation {
       try driveReady(node)
       return
     }
-    if nodes[node].outstandingReady == nil {
+    if nodes[node].runtime!.isIdle {
       try install(checkpoint, at: node)
       try driveReady(node)
     } else {
@@ -130,7 +131,7 @@ extension Simulation {
   }
 
   func failSnapshotInstall(at node: Int) {
-    nodes[node].raft!.snapshotInstallFailed()
+    nodes[node].runtime!.snapshotInstallFailed()
   }
 
   /// Installs a downloaded checkpoint: durable first, then the state machine, then Raft with
@@ -150,9 +151,9 @@ extension Simulation {
     statistics.checkpointsInstalled += 1
     nodes[node].disk.saveCheckpoint(checkpoint)
     nodes[node].stateMachine = KeyValueStateMachine(checkpoint: checkpoint)
-    let accepted = nodes[node].raft!.snapshotInstalled(
-      checkpoint.applied, membership: checkpoint.membership)
-    precondition(accepted, "the core refused the checkpoint it was waiting for")
+    let accepted = nodes[node].runtime!.snapshotInstalled(
+      InstalledCheckpoint(position: checkpoint.applied, membership: checkpoint.membership))
+    precondition(accepted == true, "the core refused the checkpoint it was waiting for")
     for index in nodes[node].proposals.keys.sorted() where index <= checkpoint.applied.index {
       // The outcome is somewhere inside the checkpoint; the client learns it by timing out.
       nodes[node].proposals[index] = nil

@@ -67,7 +67,7 @@ extension Simulation {
     let digest = nodes[leader].stateMachine.digest
     for peer in leaderStatus.membership.members where !downForGood[index(of: peer)] {
       let node = nodes[index(of: peer)]
-      guard node.isRunning, node.outstandingReady == nil, let raft = node.raft else { return false }
+      guard node.isRunning, node.runtime?.isIdle == true, let raft = node.raft else { return false }
       let status = raft.status
       let agrees =
         status.leader == leaderStatus.id && status.hardState.term == leaderStatus.hardState.term

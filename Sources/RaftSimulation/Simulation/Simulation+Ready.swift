@@ -1,14 +1,17 @@
+import Raft
 import RaftCore
 
-/// The driver of each node: the Ready cycle under the durability contract (write, fsync, only
-/// then send, except a leader's messages, which may go while it writes; apply; advance), with
-/// the safety oracle consulted at every step.
+/// The driver of each node: events in, the runtime's own ``ReadyHandler`` out. The handler
+/// persists, syncs, sends, applies and advances in the runtime's order through the node's
+/// ``SimulatedNodeSeams``, where the safety oracle watches; what is left here is when things
+/// happen (ticks, arrivals, the end of an fsync) and the checks that need a whole Ready.
 extension Simulation {
   func tick(_ node: Int, incarnation: UInt64) throws(SimulationViolation) {
     guard nodes[node].incarnation == incarnation, nodes[node].condition != .crashed else { return }
     queue.schedule(.tick(node: node, incarnation: incarnation), at: now + options.tickMicroseconds)
     guard nodes[node].isRunning else { return }
-    nodes[node].raft!.tick()
+    nodes[node].runtime!.tick()
+    try readyHandled(node)
     try driveReady(node)
   }
 
@@ -25,13 +28,20 @@ extension Simulation {
     case .crashed: return
     case .paused: deferEvent(.deliver(message), at: receiver)
     case .running:
-      nodes[receiver].raft!.step(message)
+      nodes[receiver].runtime!.node.step(message)
       try driveReady(receiver)
     }
   }
 
+  /// Starts the fsync of a node's writes; it ends after a delay drawn from the seed.
+  func scheduleFsync(of node: Int) {
+    let delay = UInt64(
+      random.integer(in: Int(options.fsyncMinimumMicroseconds)...Int(options.fsyncMaximumMicroseconds)))
+    queue.schedule(.fsyncDone(node: node, incarnation: nodes[node].incarnation), at: now + delay)
+  }
+
   func fsyncDone(_ node: Int, incarnation: UInt64) throws(SimulationViolation) {
-    guard nodes[node].incarnation == incarnation, let ready = nodes[node].outstandingReady else {
+    guard nodes[node].incarnation == incarnation, let runtime = nodes[node].runtime, !runtime.isIdle else {
       return
     }
     if nodes[node].condition == .paused {
@@ -40,88 +50,61 @@ extension Simulation {
     }
     nodes[node].disk.sync()
     try checkDurableHardState(node)
-    try finish(ready, at: node)
+    runtime.syncFinished(nil)
+    try readyHandled(node)
     try driveReady(node)
   }
 
-  /// Takes Readies while the node has them: writes each, and finishes it at once unless it must
-  /// wait for an fsync.
+  /// Has the handler take Readies while the node has them and none waits for an fsync.
   func driveReady(_ node: Int) throws(SimulationViolation) {
-    while nodes[node].isRunning, nodes[node].outstandingReady == nil, nodes[node].raft!.hasReady {
-      let ready = nodes[node].raft!.ready()
-      nodes[node].disk.write(ready)
-      try observeWrites(ready, at: node)
-      guard ready.mustSync, options.sabotage != .sendBeforeSync else {
-        try finish(ready, at: node)
-        continue
-      }
-      var waiting = ready
-      if ready.messagesMayPrecedePersistence {
-        // A leader's messages go out while its own fsync is under way (thesis §10.2.1).
-        try sendAll(ready.messages, from: node)
-        waiting.messages = []
-      }
-      nodes[node].outstandingReady = waiting
-      let delay = UInt64(
-        random.integer(
-          in: Int(options.fsyncMinimumMicroseconds)...Int(options.fsyncMaximumMicroseconds)))
-      queue.schedule(
-        .fsyncDone(node: node, incarnation: nodes[node].incarnation), at: now + delay)
+    while nodes[node].isRunning, let runtime = nodes[node].runtime, runtime.pumpReady() {
+      try readyHandled(node)
     }
   }
 
-  private func observeWrites(_ ready: Ready, at node: Int) throws(SimulationViolation) {
-    let id = nodes[node].id
-    let live = nodes[node].disk.live
-    try oracle.observeWritten(ready.entries, in: live, by: id)
-    if let hardState = ready.hardState,
-      let newlyCommitted = try oracle.observeCommit(
-        hardState.commit, term: hardState.term, in: live, by: id)
-    {
-      try checkDurableMajority(newlyCommitted, reportedBy: node)
+  /// After the handler ran: throws what its seams found, checks a leader's log, installs a
+  /// downloaded checkpoint once no Ready is in flight, and answers the reads applied reached.
+  private func readyHandled(_ node: Int) throws(SimulationViolation) {
+    try throwSeamViolation()
+    guard let runtime = nodes[node].runtime else { return }
+    if runtime.node.role == .leader {
+      try oracle.checkCompleteness(of: nodes[node].id, term: runtime.node.term, storage: nodes[node].disk.live)
+      try checkSingleMembershipChange(leader: node)
     }
-    guard let raft = nodes[node].raft, raft.role == .leader else { return }
-    try oracle.checkCompleteness(of: id, term: raft.term, storage: live)
-    try checkSingleMembershipChange(leader: node)
-  }
-
-  /// Sends, applies and acknowledges a Ready whose writes are as durable as it asked.
-  private func finish(_ ready: Ready, at node: Int) throws(SimulationViolation) {
-    nodes[node].outstandingReady = nil
-    try sendAll(ready.messages, from: node)
-    for entry in ready.committedEntries {
-      try apply(entry, at: node)
-    }
-    for readState in ready.readStates {
-      guard var read = nodes[node].reads[readState.context], read.readIndex == nil else { continue }
-      read.readIndex = readState.index
-      nodes[node].reads[readState.context] = read
-      nodes[node].confirmedReads.append(readState.context)
-    }
-    if let notice = ready.snapshotNotice { startSnapshotFetch(notice, at: node) }
-    nodes[node].raft!.advance()
-    if let checkpoint = nodes[node].checkpointToInstall {
+    if runtime.isIdle, let checkpoint = nodes[node].checkpointToInstall {
       nodes[node].checkpointToInstall = nil
       try install(checkpoint, at: node)
     }
     serveConfirmedReads(at: node)
   }
 
-  /// Sends each message, checking first that it promises nothing that is not yet durable.
-  private func sendAll(_ messages: [RaftMessage], from node: Int) throws(SimulationViolation) {
-    for message in messages {
-      try checkSentAfterSync(message, from: node)
-      send(message)
+  /// Runs a check inside one of the handler's seams, keeping the first violation.
+  func checkInSeam(_ check: () throws(SimulationViolation) -> Void) {
+    guard seamViolation == nil else { return }
+    do throws(SimulationViolation) {
+      try check()
+    } catch {
+      seamViolation = error
     }
   }
 
-  private func send(_ message: RaftMessage) {
+  func throwSeamViolation() throws(SimulationViolation) {
+    if let seamViolation { throw seamViolation }
+  }
+
+  /// A written hard state may raise the commit index: every newly committed index must be
+  /// durable on a majority.
+  func observeCommit(_ hardState: HardState, at node: Int) throws(SimulationViolation) {
+    let newlyCommitted = try oracle.observeCommit(
+      hardState.commit, term: hardState.term, in: nodes[node].disk.live, by: nodes[node].id)
+    if let newlyCommitted { try checkDurableMajority(newlyCommitted, reportedBy: node) }
+  }
+
+  func send(_ message: RaftMessage) {
     statistics.messagesSent += 1
     let sender = index(of: message.from)
     let receiver = index(of: message.to)
-    for delay in network.plan(
-      from: sender, to: receiver, options: networkOptions, random: &random)
-    {
+    for delay in network.plan(from: sender, to: receiver, options: networkOptions, random: &random) {
       queue.schedule(.deliver(message), at: now + delay)
     }
   }
@@ -137,7 +120,7 @@ extension Simulation {
     return reliable
   }
 
-  private func apply(_ entry: LogEntry, at node: Int) throws(SimulationViolation) {
+  func apply(_ entry: LogEntry, at node: Int) throws(SimulationViolation) {
     let result = nodes[node].stateMachine.apply(entry)
     try oracle.observeApplied(
       entry, digest: nodes[node].stateMachine.digest, output: result, by: nodes[node].id, at: now)
@@ -156,6 +139,16 @@ extension Simulation {
       // Another entry committed at this index: this proposal can never commit.
       let hint = nodes[node].raft?.leader
       reply(.refused(leaderHint: hint), to: proposal.clientIndex, for: proposal, from: node)
+    }
+  }
+
+  /// The leader confirmed these reads: each waits for applied to reach its index.
+  func readsConfirmed(_ states: [ReadState], at node: Int) {
+    for readState in states {
+      guard var read = nodes[node].reads[readState.context], read.readIndex == nil else { continue }
+      read.readIndex = readState.index
+      nodes[node].reads[readState.context] = read
+      nodes[node].confirmedReads.append(readState.context)
     }
   }
 

@@ -1,7 +1,8 @@
 import RaftCore
 
-/// A deterministic simulation of a Raft group of OM-like replicas: N cores of RaftCore on
-/// simulated disks and a simulated network, in virtual time, with one seeded random source.
+/// A deterministic simulation of a Raft group of OM-like replicas: N cores of RaftCore, each
+/// inside the runtime's own `ReadyHandler`, on simulated disks and a simulated network, in
+/// virtual time, with one seeded random source.
 ///
 /// A run has two phases. In the safety phase, faults are injected (crashes that lose unsynced
 /// writes, pauses, partitions, message loss, duplication and delay, membership changes,
@@ -37,6 +38,8 @@ public final class Simulation {
   /// Nodes kept down through the liveness phase (at most a minority of any membership).
   var downForGood: [Bool]
   var statistics = SimulationStatistics()
+  /// The first violation a check inside a Ready handler's seam found, thrown when it returns.
+  var seamViolation: SimulationViolation?
   private var trace = TraceHash()
   private var recentEvents: [(time: UInt64, event: SimulationEvent)] = []
   private var eventCount = 0

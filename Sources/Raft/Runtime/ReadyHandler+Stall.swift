@@ -1,6 +1,6 @@
 import RaftCore
 
-extension RaftLoop {
+extension ReadyHandler {
   /// The log's disk is full: keep the Ready in flight and persist it again after a backoff.
   ///
   /// Until a retry succeeds nothing more of this Ready takes effect: its messages that wait for
@@ -28,35 +28,20 @@ extension RaftLoop {
         """)
     }
     stall.resumeStep = failure.step
-    stall.ticksUntilRetry = stall.backoff.nextDelayTicks(tickMilliseconds: configuration.tickMilliseconds)
-    readyState = .stalled(ready, stall)
+    stall.ticksUntilRetry = stall.backoff.nextDelayTicks(tickMilliseconds: tickMilliseconds)
+    state = .stalled(ready, stall)
   }
 
   /// Counts a tick of a stall's backoff; when it is over, persists the Ready in flight again
   /// from the step that failed.
   func retryStalledPersistIfDue() {
-    guard case .stalled(let ready, var stall) = readyState, let ticks = stall.ticksUntilRetry else { return }
+    guard case .stalled(let ready, var stall) = state, let ticks = stall.ticksUntilRetry else { return }
     stall.ticksUntilRetry = ticks > 1 ? ticks - 1 : nil
-    readyState = .stalled(ready, stall)
-    if stall.ticksUntilRetry == nil { finishReady(persistError: persist(ready, from: stall.resumeStep)) }
-  }
-
-  /// While stalled, refuses new proposals, membership changes and reads at once as not led here:
-  /// none could complete before the disk has space again, and a refused request is not in the
-  /// log, so the client may safely retry it on another replica. Requests already waiting keep
-  /// waiting (their entries may still commit elsewhere).
-  func refusedWhileStalled(_ input: RaftInput) -> Bool {
-    switch readyState {
-    case .stalled, .failed(_, stall: .some): break
-    case .idle, .inFlight, .failed(_, stall: nil): return false
+    guard stall.ticksUntilRetry == nil else {
+      state = .stalled(ready, stall)
+      return
     }
-    let refusal = RaftServerError.notLeader(leader: node.leader == node.id ? nil : node.leader)
-    switch input {
-    case .propose(_, let waiter), .membershipChange(_, let waiter), .read(_, let waiter):
-      waiter(.failure(refusal))
-      return true
-    default:
-      return false
-    }
+    state = .inFlight(ready, recovering: stall)
+    persist(ready, from: stall.resumeStep)
   }
 }
