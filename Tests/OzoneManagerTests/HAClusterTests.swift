@@ -10,7 +10,7 @@ import Testing
   @Test func writesReplicateAndFollowersRedirectToTheLeader() async throws {
     let cluster = try await OMCluster.start()
     let leader = try await cluster.leader()
-    #expect(try await cluster.submit(Requests.createVolume("vol1"), to: leader).status == .ok)
+    try await cluster.expectOK(Requests.createVolume("vol1"), to: leader)
     let follower = OMCluster.nodeIDs.first { $0 != leader }!
     let redirect = try await cluster.submit(Requests.createVolume("vol2"), to: follower)
     #expect(redirect.status == .notLeader)
@@ -32,11 +32,11 @@ import Testing
   @Test func aPartitionedOldLeaderCannotServeAStaleRead() async throws {
     let cluster = try await OMCluster.start()
     let oldLeader = try await cluster.leader()
-    #expect(try await cluster.submit(Requests.createVolume("vol1", owner: "before"), to: oldLeader).status == .ok)
+    try await cluster.expectOK(Requests.createVolume("vol1", owner: "before"), to: oldLeader)
     cluster.isolate(oldLeader)
     let others = OMCluster.nodeIDs.filter { $0 != oldLeader }
     let newLeader = try await cluster.leader(among: others)
-    #expect(try await cluster.submit(Requests.setVolumeProperty("vol1", owner: "after"), to: newLeader).status == .ok)
+    try await cluster.expectOK(Requests.setVolumeProperty("vol1", owner: "after"), to: newLeader)
     // The old leader may still believe it leads; a linearizable read must not answer "before".
     let stale = try await cluster.submit(Requests.infoVolume("vol1"), to: oldLeader)
     #expect(stale.status != .ok || stale.infoVolumeResponse.volumeInfo.ownerName == "after", "stale read: \(stale)")
@@ -71,10 +71,10 @@ import Testing
     let cluster = try await OMCluster.start()
     let leader = try await cluster.leader()
     let follower = OMCluster.nodeIDs.first { $0 != leader }!
-    #expect(try await cluster.submit(Requests.createVolume("vol1"), to: leader).status == .ok)
+    try await cluster.expectOK(Requests.createVolume("vol1"), to: leader)
     await cluster.stop(follower)
     for bucket in ["bkt-1", "bkt-2", "bkt-3"] {
-      #expect(try await cluster.submit(Requests.createBucket("vol1", bucket), to: leader).status == .ok)
+      try await cluster.expectOK(Requests.createBucket("vol1", bucket), to: leader)
     }
     try await cluster.start(follower)
     try await cluster.waitUntil("the restarted follower matches the leader") {

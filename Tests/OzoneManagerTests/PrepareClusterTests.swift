@@ -41,7 +41,7 @@ import Testing
     let cluster = try await OMCluster.start(configuration: Self.configuration)
     let leader = try await cluster.leader()
     for number in 1...150 {
-      #expect(try await cluster.submit(Self.distinct(Requests.createVolume("volume\(number)"), number), to: leader).status == .ok)
+      try await cluster.expectOK(Self.distinct(Requests.createVolume("volume\(number)"), number), to: leader)
     }
     let segmentsBefore = cluster.servers[leader]!.raft.logDiskUsage.segments
     #expect(segmentsBefore > 2, "the log spans several 4 KB segments")
@@ -78,7 +78,7 @@ import Testing
   @Test func aRestartKeepsThemPreparedAndCancelPrepareLetsWritesIn() async throws {
     let cluster = try await OMCluster.start(configuration: Self.configuration)
     var leader = try await cluster.leader()
-    #expect(try await cluster.submit(Requests.createVolume("before"), to: leader).status == .ok)
+    try await cluster.expectOK(Requests.createVolume("before"), to: leader)
     let index = try await cluster.submit(Self.distinct(PrepareApplyTests.prepare(), 2), to: leader).prepareResponse.txnID
     try await Self.waitUntilPrepared(cluster, at: index)
 
@@ -98,7 +98,7 @@ import Testing
       }
       #expect(!FileManager.default.fileExists(atPath: OMPrepareState.markerPath(cluster.servers[node]!.settings.storage)))
     }
-    #expect(try await cluster.submit(Self.distinct(Requests.createVolume("after-cancel"), 5), to: leader).status == .ok)
+    try await cluster.expectOK(Self.distinct(Requests.createVolume("after-cancel"), 5), to: leader)
     try await cluster.waitUntil("every OM holds the same tables") {
       let digests = try OMCluster.nodeIDs.map { try cluster.digest($0) }
       return digests.allSatisfy { $0 == digests[0] }

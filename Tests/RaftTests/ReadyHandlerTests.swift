@@ -1,4 +1,5 @@
 import RaftCore
+import O3TestSupport
 import Testing
 
 @testable import Raft
@@ -6,7 +7,7 @@ import Testing
 /// The Ready handler alone, synchronously, through recording seams: the order RaftCore's
 /// durability contract asks for (persist, sync, only then send; apply; advance), a sync that
 /// ends later (the simulator's), and a full-disk stall (the runtime's).
-@Suite struct ReadyHandlerTests {
+@Suite(.watchdog) struct ReadyHandlerTests {
   static let group = Membership(voters: [PeerID(1), PeerID(2), PeerID(3)])
 
   /// A vote is a promise (Raft paper §5.2): the granted vote leaves only once the hard state

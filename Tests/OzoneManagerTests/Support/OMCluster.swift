@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Logging
 import NIOCore
 import NIOPosix
@@ -140,6 +141,13 @@ final class OMCluster: @unchecked Sendable {
     defer { Task { await client.close() } }
     let reply = try await client.call(method: "om.submitRequest", payload: try request.serializedBytes(), deadline: .seconds(30))
     return try OMResponse(serializedBytes: reply)
+  }
+
+  /// Submits `request` to `node` and records an issue naming the status and message unless the
+  /// answer is OK.
+  func expectOK(_ request: OMRequest, to node: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let reply = try await submit(request, to: node)
+    #expect(reply.status == .ok, "\(request.cmdType) on \(node): \(reply.status) \(reply.message)", sourceLocation: sourceLocation)
   }
 
   func clientAddress(_ node: String) -> String { "127.0.0.1:\(clientPorts[node]!)" }
