@@ -17,6 +17,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    // Traits off: no swift-configuration (O3 reads Ozone's XML configuration itself).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
   ],
   targets: [
     // MARK: storage
@@ -75,13 +79,28 @@ let package = Package(
     .target(
       name: "OMMetadata",
       dependencies: ["RocksDB", "OMProto", "O3Common", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    // MARK: what every O3 server shares (HTTP: status page, /prom; later SCM, datanodes, S3 gateway)
+    .target(
+      name: "O3Service",
+      dependencies: [
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMMetadata", "OMProto", "O3Common", "O3RPC", "Raft", "RaftCore", "RaftRPC",
+        "OMMetadata", "OMProto", "O3Common", "O3RPC", "O3Service", "Raft", "RaftCore", "RaftRPC",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "_NIOFileSystem", package: "swift-nio"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -130,7 +149,8 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
-        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
+        "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "O3Service", "OzoneClient", "O3TestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -146,7 +166,10 @@ let package = Package(
       ]),
     .testTarget(
       name: "OzoneManagerHATests",
-      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3TestSupport"]),
+      dependencies: [
+        "O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3Service", "O3TestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ]),
     .testTarget(
       name: "FaultTests",
       dependencies: [
