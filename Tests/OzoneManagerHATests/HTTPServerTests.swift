@@ -1,16 +1,18 @@
 import Foundation
-import OzoneManager
+import Hummingbird
+import O3Service
 import Testing
 
-/// The OM's HTTP server on its own, with routes a test controls.
+/// The O3 HTTP server on its own, with routes a test controls.
 struct HTTPServerTests {
   @Test func routesAnswerGetAndHeadAndOversizedBodiesAreRefused() async throws {
-    var limits = OMHTTPServer.Limits()
+    var limits = O3HTTPServer.Limits()
     limits.maxRequestBodyBytes = 16
-    let server = try await OMHTTPServer.start(
-      host: "127.0.0.1", port: 0,
-      routes: ["/echo": { request in OMHTTPResponse(contentType: "text/plain", body: "\(request.method) \(request.query)") }],
-      limits: limits)
+    var routes = O3HTTPRoutes()
+    routes.add("/echo") { request, _ in
+      .o3Page(contentType: "text/plain", "\(request.method.rawValue) \(request.uri.query ?? "")")
+    }
+    let server = try await O3HTTPServer.start(host: "127.0.0.1", port: 0, routes: routes, limits: limits)
     let port = server.localPort
     let get = try await HTTP.request(port: port, path: "/echo?a=1")
     let head = try await HTTP.request(port: port, path: "/echo", method: "HEAD")
