@@ -233,10 +233,12 @@ public final class OMCheckpointService: Sendable {
       }
     }
 
-    /// Removes the checkpoint off the cooperative pool (NIOFileSystem's threads), then frees the slot.
+    /// Removes the checkpoint off the cooperative pool (NIOFileSystem's threads), then frees the
+    /// slot. Detached, so that a transfer cancelled at shutdown still removes its directory.
     func finish() async {
       guard let release = take() else { return }
-      _ = try? await FileSystem.shared.removeItem(at: FilePath(prepared.directory), recursively: true)
+      let directory = FilePath(prepared.directory)
+      await Task.detached { _ = try? await FileSystem.shared.removeItem(at: directory, recursively: true) }.value
       release()
     }
 
