@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Prometheus
 
 /// The routes of an O3 HTTP server: each path with the methods it answers.
 ///
@@ -29,13 +30,22 @@ public struct O3HTTPRoutes: Sendable {
     routes.append(Route(path: path, methods: methods, handler: handler))
   }
 
-  /// The status page at `/` (HTML) and the metrics at `/prom` (Prometheus' text format), which
-  /// every O3 server serves; each closure renders its page when it is asked for.
+  /// The status page at `/` (HTML, rendered when asked for) and the metrics at `/prom`: the
+  /// registry in Prometheus' text format, after `beforeScrape` has set the gauges that are
+  /// sampled rather than fed (a Raft index, a cache size).
   public mutating func addStandardPages(
-    statusPage: @escaping @Sendable () async -> String, metricsPage: @escaping @Sendable () async -> String
+    statusPage: @escaping @Sendable () async -> String, metrics: PrometheusCollectorRegistry,
+    beforeScrape: @escaping @Sendable () async -> Void = {}
   ) {
     add("/") { _, _ in .o3Page(contentType: "text/html; charset=utf-8", await statusPage()) }
-    add("/prom") { _, _ in .o3Page(contentType: O3HTTPRoutes.prometheusContentType, await metricsPage()) }
+    add("/prom") { _, _ in
+      await beforeScrape()
+      var page: [UInt8] = []
+      metrics.emit(into: &page)
+      return Response(
+        status: .ok, headers: [.contentType: O3HTTPRoutes.prometheusContentType],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: page)))
+    }
   }
 
   /// The media type a Prometheus scraper expects for the text format, version 0.0.4.

@@ -313,13 +313,14 @@ public final class OzoneManagerServer: Sendable {
     let service = settings.service
     var routes = O3HTTPRoutes()
     routes.addStandardPages(
-      statusPage: { OMStatusPage.render(await reporter.status(), service: service) },
-      metricsPage: {
-        let sample = OMMetrics.Sample(
-          status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
-          raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index, tableCacheEntries: store.cacheEntryCounts,
-          doubleBufferPendingEntries: doubleBuffer.pendingChangeCount, retryCacheEntries: retryCache.count)
-        return metrics.render(sample)
+      statusPage: { OMStatusPage.render(await reporter.status(), service: service) }, metrics: metrics.registry,
+      beforeScrape: {
+        metrics.update(
+          OMMetrics.Sample(
+            status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
+            raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index,
+            tableCacheEntries: store.cacheEntryCounts, doubleBufferPendingEntries: doubleBuffer.pendingChangeCount,
+            retryCacheEntries: retryCache.count))
       })
     let checkpoint = OMCheckpointService(
       source: OMCheckpointSource(store: store, doubleBuffer: doubleBuffer) { try store.createCheckpoint(at: $0) },
