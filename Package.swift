@@ -148,12 +148,17 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .testTarget(name: "O3CommonTests", dependencies: ["O3Common"]),
+    .testTarget(
+      name: "O3ServiceTests",
+      dependencies: [
+        "O3Service", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]),
     .testTarget(name: "OMMetadataTests", dependencies: ["OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
         "OzoneManager", "OMMetadata", "OMProto", "O3Common", "O3RPC", "O3Service", "OzoneClient", "O3TestSupport",
-        .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -171,8 +176,7 @@ let package = Package(
     .testTarget(
       name: "OzoneManagerHATests",
       dependencies: [
-        "O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3Service", "O3TestSupport",
-        .product(name: "Hummingbird", package: "hummingbird"),
+        "O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3TestSupport",
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]),
     .testTarget(

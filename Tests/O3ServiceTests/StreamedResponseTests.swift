@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import O3Service
-import OzoneManager
 import Synchronization
 import Testing
 
@@ -56,9 +55,5 @@ struct StreamedResponseTests {
     await server.shutdown()
     #expect(head.status == 200 && head.body.isEmpty)
     #expect(calls.withLock { $0 } == ["route"])
-  }
-
-  private func fetch(port: Int, path: String, method: String = "GET", body: Data? = nil) async throws -> FetchedReply {
-    try await CheckpointHTTP.fetch(port: port, path: path, method: method, body: body)
   }
 }
