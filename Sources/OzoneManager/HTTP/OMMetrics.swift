@@ -29,6 +29,8 @@ public final class OMMetrics: Sendable {
   /// The last index the double buffer reported flushed, to size the next batch.
   private let lastFlushedIndex: Atomic<UInt64>
   private let rpcTotals: CounterMirror
+  /// The follower-lag gauge of each member the last scrape saw, by node id.
+  private let followerLag = Mutex<[String: Gauge]>([:])
 
   /// A series of `o3_om_requests_total`: the raw values of the request type and the response
   /// status.
@@ -136,6 +138,7 @@ public final class OMMetrics: Sendable {
   func update(_ sample: Sample) {
     if let status = sample.status {
       OMMetricsSample.setRaft(status, in: registry)
+      publishFollowerLag(status.peers)
     }
     gauge("o3_om_double_buffer_blocked_applies", "Applies waiting because too many transactions are unflushed.")
       .set(Double(sample.blockedApplies))
@@ -145,6 +148,25 @@ public final class OMMetrics: Sendable {
     gauge("o3_om_raft_last_snapshot_index", "The log index of the last snapshot; the log is purged behind it.")
       .set(Double(sample.lastSnapshotIndex))
     OMMetricsSample.setRPC(sample.rpc, mirror: rpcTotals)
+  }
+
+  /// One lag gauge per member the leader tracks. A member no longer tracked (removed, or this
+  /// OM no longer leads) loses its series rather than keeping its last lag.
+  private func publishFollowerLag(_ peers: [OMPeerStatus]) {
+    followerLag.withLock { gauges in
+      var current: [String: Gauge] = [:]
+      for peer in peers {
+        let gauge =
+          gauges[peer.nodeId]
+          ?? registry.makeGauge(
+            name: "o3_om_raft_follower_lag_entries", labels: [("node", peer.nodeId)],
+            help: "Log entries the leader holds that a member does not.")
+        gauge.set(Double(peer.lag))
+        current[peer.nodeId] = gauge
+      }
+      for (node, gauge) in gauges where current[node] == nil { registry.unregisterGauge(gauge) }
+      gauges = current
+    }
   }
 
   private func gauge(_ name: String, _ help: String) -> Gauge {

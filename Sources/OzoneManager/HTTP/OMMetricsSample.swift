@@ -18,12 +18,6 @@ enum OMMetricsSample {
     set(
       "o3_om_double_buffer_unflushed_transactions", "Transactions applied but not yet written to RocksDB.",
       Double(status.appliedIndex > status.flushedIndex ? status.appliedIndex - status.flushedIndex : 0))
-    for peer in status.peers {
-      registry.makeGauge(
-        name: "o3_om_raft_follower_lag_entries", labels: [("node", peer.nodeId)],
-        help: "Log entries the leader holds that a member does not."
-      ).set(Double(peer.lag))
-    }
   }
 
   /// What the OM keeps in memory in proportion to its load: each is bounded (flushes, the
