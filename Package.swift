@@ -21,6 +21,11 @@ let package = Package(
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+    // Traits off: no swift-configuration (O3 reads Ozone's XML configuration itself).
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
   ],
   targets: [
     // MARK: leaves (no project dependency)
@@ -96,14 +101,32 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
+    // MARK: what every O3 server shares (HTTP: status page, /prom; later SCM, datanodes, S3 gateway)
+    .target(
+      name: "O3Service",
+      dependencies: [
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
     // MARK: Ozone Manager: the server (Server/, HA/, Checkpoint/, HTTP/, Admin/), the client, the CLI
     .target(
       name: "OzoneManager",
       dependencies: [
-        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3Threads", "O3RPC", "Raft", "RaftCore", "RaftRPC",
+        "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3Threads", "O3RPC", "O3Service", "Raft", "RaftCore", "RaftRPC",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "_NIOFileSystem", package: "swift-nio"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
       ]),
@@ -152,11 +175,18 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .testTarget(name: "O3CommonTests", dependencies: ["O3TestSupport", "O3Common"]),
+    .testTarget(
+      name: "O3ServiceTests",
+      dependencies: [
+        "O3Service", "O3TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]),
     .testTarget(name: "OMMetadataTests", dependencies: ["O3TestSupport", "OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(
       name: "OzoneManagerTests",
       dependencies: [
-        "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "OzoneClient", "O3TestSupport",
+        "OzoneManager", "OMDomain", "OMMetadata", "OMProto", "O3Common", "O3RPC", "O3Service", "OzoneClient", "O3TestSupport",
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -172,7 +202,10 @@ let package = Package(
       ]),
     .testTarget(
       name: "OzoneManagerHATests",
-      dependencies: ["O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3TestSupport"]),
+      dependencies: [
+        "O3CLI", "OzoneClient", "OMProto", "O3Common", "RaftSimulation", "OzoneManager", "O3TestSupport",
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]),
     .testTarget(
       name: "FaultTests",
       dependencies: [

@@ -129,7 +129,7 @@ import Testing
     #expect(await scenario.followerServer.status()?.checkpointInstall?.leaderId == scenario.leader)
     let statusPage = try await CheckpointHTTP.fetch(port: scenario.followerServer.httpPort, path: "/")
     #expect(String(decoding: statusPage.body, as: UTF8.self).contains("installing checkpoint from \(scenario.leader), 0/"))
-    #expect(try await scenario.metricsPage().contains("o3_om_checkpoint_install_in_progress 1\n"))
+    #expect(try await scenario.metricsPage().contains("o3_om_checkpoint_install_in_progress 1.0\n"))
 
     let newLeader = OMServiceConfiguration.peerID(of: scenario.other)
     try await cluster.servers[scenario.leader]!.raft.transferLeadership(to: newLeader)

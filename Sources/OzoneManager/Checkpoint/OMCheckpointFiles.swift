@@ -36,15 +36,4 @@ public enum OMCheckpointFiles {
       try body([UInt8](data))
     }
   }
-
-  /// The async twin of `forEachChunk`, for a body that sends each chunk before the next is read.
-  static func forEachChunk(of path: String, _ body: ([UInt8]) async throws -> Void) async throws {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw OMCheckpointError(.fileChanged, "cannot open \(path) for reading")
-    }
-    defer { try? handle.close() }
-    while let data = try handle.read(upToCount: chunkBytes), !data.isEmpty {
-      try await body([UInt8](data))
-    }
-  }
 }

@@ -1,6 +1,9 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
-import NIOHTTP1
+import NIOFileSystem
+import O3Service
 import OMMetadata
 import Synchronization
 
@@ -88,29 +91,30 @@ public final class OMCheckpointService: Sendable {
     self.leadership = leadership
   }
 
-  /// The route to register at `OMCheckpointService.path` (with POST accepted).
-  public var route: OMHTTPRoute { { request in await self.handle(request) } }
+  /// Registers the endpoint (GET, HEAD, POST) on an O3 HTTP server's routes.
+  public func register(into routes: inout O3HTTPRoutes) {
+    routes.add(Self.path, methods: [.get, .head, .post]) { request, context in await self.handle(request, context: context) }
+  }
 
-  public func handle(_ request: OMHTTPRequest) async -> OMHTTPResponse {
-    guard isAuthorised(request) else {
-      return .text(.forbidden, "only the OMs of this service may fetch a checkpoint (\(Self.tokenHeader), see \(Self.tokenConfigurationKey))")
+  public func handle(_ request: Request, context: O3RequestContext) async -> Response {
+    guard isAuthorised(request, peer: context.remoteAddress) else {
+      return .o3Text(.forbidden, "only the OMs of this service may fetch a checkpoint (\(Self.tokenHeader), see \(Self.tokenConfigurationKey))")
     }
     if case .notLeader(let leaderAddress) = await leadership() {
-      var response = OMHTTPResponse.text(
+      var response = Response.o3Text(
         .serviceUnavailable, "this OM is not the leader" + (leaderAddress.map { "; ask \($0)" } ?? "; no leader is known"))
-      if let leaderAddress { response.extraHeaders.append((Self.leaderAddressHeader, leaderAddress)) }
+      if let leaderAddress { response.headers[Self.field(Self.leaderAddressHeader)] = leaderAddress }
       return response
     }
     let excluded: Exclusions
     do {
-      excluded = try Self.exclusions(of: request)
+      excluded = try await Self.exclusions(of: request)
     } catch {
-      return .text(.badRequest, "\(error)")
+      return .o3Text(.badRequest, "\(error)")
     }
-    if request.method == .HEAD {
-      var response = OMHTTPResponse(contentType: "application/x-tar", body: "")
-      response.streamedBody = OMHTTPStreamedBody(produce: { _ in }, discard: {})
-      return response
+    if request.method == .head {
+      // The head of a stream of unknown length, without taking a checkpoint.
+      return Response(status: .ok, headers: [.contentType: "application/x-tar"], body: ResponseBody { try await $0.finish(nil) })
     }
     let admitted = activeTransfers.withLock { active in
       guard active < maxConcurrentTransfers else { return false }
@@ -118,42 +122,48 @@ public final class OMCheckpointService: Sendable {
       return true
     }
     guard admitted else {
-      return .text(.tooManyRequests, "\(maxConcurrentTransfers) checkpoint transfers are already running; retry later")
+      return .o3Text(.tooManyRequests, "\(maxConcurrentTransfers) checkpoint transfers are already running; retry later")
     }
     do {
       let prepared = try await prepare(excluding: excluded)
-      return response(for: prepared)
+      return response(for: Transfer(prepared: prepared) { [self] in activeTransfers.withLock { $0 -= 1 } })
     } catch {
       activeTransfers.withLock { $0 -= 1 }
-      return .text(.internalServerError, "\(error)")
+      return .o3Text(.internalServerError, "\(error)")
     }
   }
 
-  private func isAuthorised(_ request: OMHTTPRequest) -> Bool {
-    guard let token else { return Self.isLoopback(request.remoteAddress) }
-    guard let offered = request.headers.first(name: Self.tokenHeader) else { return false }
+  private func isAuthorised(_ request: Request, peer: SocketAddress?) -> Bool {
+    guard let token else { return Self.isLoopback(peer) }
+    guard let offered = request.headers[Self.field(Self.tokenHeader)] else { return false }
     let offeredBytes = Array(offered.utf8)
     // Compares every byte whatever the first mismatch, so the time taken does not reveal it.
     guard offeredBytes.count == token.count else { return false }
     return zip(offeredBytes, token).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
   }
 
+  private static func field(_ name: String) -> HTTPField.Name { HTTPField.Name(name)! }
+
   private static func isLoopback(_ address: SocketAddress?) -> Bool {
     guard let ip = address?.ipAddress else { return false }
     return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
   }
 
-  static func exclusions(of request: OMHTTPRequest) throws -> Exclusions {
+  /// The exclusions a request names. Its body is already in memory (and bounded): the server's
+  /// body-limit middleware read it.
+  static func exclusions(of request: Request) async throws -> Exclusions {
     var exclusions = Exclusions()
-    for pair in request.query.split(separator: "&") {
+    for pair in (request.uri.query ?? "").split(separator: "&") {
       let parts = pair.split(separator: "=", maxSplits: 1)
       if parts.count == 2, parts[0] == "toExcludeSST", let name = String(parts[1]).removingPercentEncoding {
         exclusions.names.insert(name)
       }
     }
-    if request.method == .POST && !request.body.isEmpty {
+    var request = request
+    let body = try await request.collectBody(upTo: .max)
+    if request.method == .post && body.readableBytes > 0 {
       do {
-        let body = try JSONDecoder().decode(ExclusionRequest.self, from: Data(request.body))
+        let body = try JSONDecoder().decode(ExclusionRequest.self, from: Data(buffer: body))
         exclusions.names.formUnion(body.excludeSST)
         for file in body.heldSST ?? [] { exclusions.held[file.name] = file }
       } catch {
@@ -203,28 +213,72 @@ public final class OMCheckpointService: Sendable {
     OMDatabaseFiles.checkpointPathPrefix(for: databasePath) + UUID().uuidString
   }
 
-  private func response(for prepared: Prepared) -> OMHTTPResponse {
-    let finished: @Sendable () -> Void = { [self] in
-      try? FileManager.default.removeItem(atPath: prepared.directory)
-      activeTransfers.withLock { $0 -= 1 }
+  /// An admitted transfer: its checkpoint directory and its slot, given back exactly once. When
+  /// the body is sent (or fails), `finish` removes the directory before the body ends. When the
+  /// response is dropped unsent (the peer left before its head was written, or the server
+  /// stopped), the body never runs and `deinit` gives them back instead.
+  private final class Transfer: Sendable {
+    let prepared: Prepared
+    private let releaseSlot: Mutex<(@Sendable () -> Void)?>
+
+    init(prepared: Prepared, releaseSlot: @escaping @Sendable () -> Void) {
+      self.prepared = prepared
+      self.releaseSlot = Mutex(releaseSlot)
     }
-    let body = OMHTTPStreamedBody(
-      produce: { write in
-        defer { finished() }
-        try await Self.stream(prepared, to: write)
-      },
-      discard: finished)
-    var response = OMHTTPResponse(contentType: "application/x-tar", streamedBody: body)
-    response.extraHeaders = [
-      (Self.termIndexHeader, "\(prepared.manifest.term)#\(prepared.manifest.index)"),
-      (Self.estimatedBytesHeader, "\(prepared.manifest.estimatedTransferBytes)"),
-    ]
-    return response
+
+    private func take() -> (@Sendable () -> Void)? {
+      releaseSlot.withLock { release in
+        defer { release = nil }
+        return release
+      }
+    }
+
+    /// Removes the checkpoint off the cooperative pool (NIOFileSystem's threads), then frees the
+    /// slot. Detached, so that a transfer cancelled at shutdown still removes its directory.
+    func finish() async {
+      guard let release = take() else { return }
+      let directory = FilePath(prepared.directory)
+      await Task.detached { _ = try? await FileSystem.shared.removeItem(at: directory, recursively: true) }.value
+      release()
+    }
+
+    deinit {
+      guard let release = take() else { return }
+      let directory = prepared.directory
+      DispatchQueue.global().async {
+        try? FileManager.default.removeItem(atPath: directory)
+        release()
+      }
+    }
   }
 
-  /// Writes the tar: manifest, sent files, end blocks. Small pieces are gathered into chunks
-  /// of up to `OMCheckpointFiles.chunkBytes`; file contents go out as read.
-  private static func stream(_ prepared: Prepared, to write: OMHTTPStreamedBody.Writer) async throws {
+  private func response(for transfer: Transfer) -> Response {
+    let manifest = transfer.prepared.manifest
+    let body = ResponseBody { writer in
+      do {
+        try await Self.stream(transfer.prepared, to: &writer)
+      } catch {
+        await transfer.finish()
+        // The status is already sent: Hummingbird closes the connection without the final
+        // chunk, which tells the peer the body is incomplete.
+        throw error
+      }
+      await transfer.finish()
+      try await writer.finish(nil)
+    }
+    return Response(
+      status: .ok,
+      headers: [
+        .contentType: "application/x-tar", Self.field(Self.termIndexHeader): "\(manifest.term)#\(manifest.index)",
+        Self.field(Self.estimatedBytesHeader): "\(manifest.estimatedTransferBytes)",
+      ],
+      body: body)
+  }
+
+  /// Writes the tar: manifest, sent files, end blocks. Small pieces are gathered into one
+  /// buffer; file contents go out as NIOFileSystem reads them, `OMCheckpointFiles.chunkBytes`
+  /// at a time, each written before the next is read.
+  private static func stream(_ prepared: Prepared, to writer: inout any ResponseBodyWriter) async throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let manifestBytes = [UInt8](try encoder.encode(prepared.manifest))
@@ -233,22 +287,37 @@ public final class OMCheckpointService: Sendable {
     pending += OMTarFormat.padding(forSizeBytes: UInt64(manifestBytes.count))
     for file in prepared.manifest.files where file.sent {
       pending += try OMTarFormat.header(name: file.name, sizeBytes: file.sizeBytes)
-      try await write(pending)
+      try await writer.write(ByteBuffer(bytes: pending))
       pending = []
-      var sentBytes: UInt64 = 0
-      try await OMCheckpointFiles.forEachChunk(of: prepared.directory + "/" + file.name) { chunk in
-        sentBytes += UInt64(chunk.count)
-        guard sentBytes <= file.sizeBytes else {
-          throw OMCheckpointError(.fileChanged, "\(file.name) grew past \(file.sizeBytes) bytes while it was sent")
-        }
-        try await write(chunk)
-      }
+      let sentBytes = try await sendContents(of: prepared.directory + "/" + file.name, sizeBytes: file.sizeBytes, to: &writer)
       guard sentBytes == file.sizeBytes else {
         throw OMCheckpointError(.fileChanged, "\(file.name) has \(sentBytes) bytes, the manifest says \(file.sizeBytes)")
       }
       pending = OMTarFormat.padding(forSizeBytes: file.sizeBytes)
     }
     pending += OMTarFormat.endOfArchive
-    try await write(pending)
+    try await writer.write(ByteBuffer(bytes: pending))
+  }
+
+  /// Sends one file's bytes as read; returns how many there were.
+  private static func sendContents(
+    of path: String, sizeBytes: UInt64, to writer: inout any ResponseBodyWriter
+  ) async throws -> UInt64 {
+    do {
+      return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+        var sentBytes: UInt64 = 0
+        for try await chunk in handle.readChunks(chunkLength: .bytes(Int64(OMCheckpointFiles.chunkBytes))) {
+          try Task.checkCancellation()
+          sentBytes += UInt64(chunk.readableBytes)
+          guard sentBytes <= sizeBytes else {
+            throw OMCheckpointError(.fileChanged, "\(path) grew past \(sizeBytes) bytes while it was sent")
+          }
+          try await writer.write(chunk)
+        }
+        return sentBytes
+      }
+    } catch let error as FileSystemError {
+      throw OMCheckpointError(.fileChanged, "cannot read \(path): \(error)")
+    }
   }
 }

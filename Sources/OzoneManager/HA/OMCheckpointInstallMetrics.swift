@@ -1,11 +1,12 @@
 import OMMetadata
+import Prometheus
 import Synchronization
 
 /// A follower's checkpoint installs as operators watch them: the one under way (for the status
 /// page and `o3 admin om roles --json`) and the counters and gauges on `/prom`.
 ///
-/// Every failure reason is rendered from the start, at 0, so that an alert on a reason's rate
-/// works before its first occurrence.
+/// Every failure reason is registered from the start, at 0, so that an alert on a reason's rate
+/// works before its first occurrence. The gauges are set as the install advances.
 public final class OMCheckpointInstallMetrics: Sendable {
   /// Why an install failed: the `reason` label of `o3_om_checkpoint_install_failures_total`.
   public enum FailureReason: String, CaseIterable, Sendable {
@@ -52,8 +53,42 @@ public final class OMCheckpointInstallMetrics: Sendable {
   }
 
   private let state = Mutex(State())
+  /// Where the counters and gauges are registered: the OM's, or one of their own.
+  public let registry: PrometheusCollectorRegistry
+  private let installs: Counter
+  private let failures: [FailureReason: Counter]
+  private let inProgress: Gauge
+  private let expectedBytes: Gauge
+  private let receivedBytes: Gauge
+  private let keptBytes: Gauge
+  private let lastDuration: Gauge
 
-  public init() {}
+  public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    self.registry = registry
+    inProgress = registry.makeGauge(
+      name: "o3_om_checkpoint_install_in_progress", help: "1 while this OM downloads or installs a leader's checkpoint.")
+    expectedBytes = registry.makeGauge(
+      name: "o3_om_checkpoint_install_expected_bytes",
+      help: "Bytes the current (else the last) checkpoint install fetches over the network.")
+    receivedBytes = registry.makeGauge(
+      name: "o3_om_checkpoint_install_received_bytes",
+      help: "Bytes the current (else the last) checkpoint install has written so far.")
+    keptBytes = registry.makeGauge(
+      name: "o3_om_checkpoint_install_kept_bytes",
+      help: "Bytes of SST files the current (else the last) checkpoint install hard-links from the old database.")
+    installs = registry.makeCounter(
+      name: "o3_om_checkpoint_installs_total", help: "Leader checkpoints installed since this OM started.")
+    var failures: [FailureReason: Counter] = [:]
+    for reason in FailureReason.allCases {
+      failures[reason] = registry.makeCounter(
+        name: "o3_om_checkpoint_install_failures_total", labels: [("reason", reason.rawValue)],
+        help: "Checkpoint installs that failed (the old database kept serving), by reason.")
+    }
+    self.failures = failures
+    lastDuration = registry.makeGauge(
+      name: "o3_om_checkpoint_install_last_duration_seconds",
+      help: "Time the last successful checkpoint install took, download included.")
+  }
 
   /// The install under way, nil when none is.
   public var current: OMCheckpointInstallProgress? { state.withLock { $0.current } }
@@ -63,7 +98,7 @@ public final class OMCheckpointInstallMetrics: Sendable {
   public func failureCount(_ reason: FailureReason) -> UInt64 { state.withLock { $0.failures[reason] ?? 0 } }
 
   func began(leaderId: String, nowMilliseconds: UInt64) {
-    state.withLock { state in
+    update { state in
       state.current = OMCheckpointInstallProgress(
         leaderId: leaderId, termIndex: nil, expectedBytes: 0, receivedBytes: 0, keptBytes: 0,
         startedAtMilliseconds: nowMilliseconds)
@@ -74,7 +109,7 @@ public final class OMCheckpointInstallMetrics: Sendable {
   }
 
   func advanced(_ progress: CheckpointDownloader.Progress) {
-    state.withLock { state in
+    update { state in
       switch progress {
       case .started(let termIndex, let fetchBytes, let keptBytes, _):
         // A second download in the same install (everything refetched) starts the count again.
@@ -93,7 +128,8 @@ public final class OMCheckpointInstallMetrics: Sendable {
   }
 
   func succeeded(durationSeconds: Double) {
-    state.withLock { state in
+    installs.increment()
+    update { state in
       state.current = nil
       state.successes += 1
       state.lastDurationSeconds = durationSeconds
@@ -101,40 +137,23 @@ public final class OMCheckpointInstallMetrics: Sendable {
   }
 
   func failed(_ reason: FailureReason) {
-    state.withLock { state in
+    failures[reason]!.increment()
+    update { state in
       state.current = nil
       state.failures[reason, default: 0] += 1
     }
   }
 
-  func render(into writer: inout PrometheusTextWriter) {
-    let snapshot = state.withLock { $0 }
-    writer.gauge(
-      "o3_om_checkpoint_install_in_progress", help: "1 while this OM downloads or installs a leader's checkpoint.",
-      snapshot.current == nil ? 0 : 1)
-    writer.gauge(
-      "o3_om_checkpoint_install_expected_bytes",
-      help: "Bytes the current (else the last) checkpoint install fetches over the network.", Double(snapshot.expectedBytes))
-    writer.gauge(
-      "o3_om_checkpoint_install_received_bytes",
-      help: "Bytes the current (else the last) checkpoint install has written so far.", Double(snapshot.receivedBytes))
-    writer.gauge(
-      "o3_om_checkpoint_install_kept_bytes",
-      help: "Bytes of SST files the current (else the last) checkpoint install hard-links from the old database.",
-      Double(snapshot.keptBytes))
-    writer.counter(
-      "o3_om_checkpoint_installs_total", help: "Leader checkpoints installed since this OM started.",
-      Double(snapshot.successes))
-    writer.family(
-      "o3_om_checkpoint_install_failures_total", .counter,
-      help: "Checkpoint installs that failed (the old database kept serving), by reason.")
-    for reason in FailureReason.allCases {
-      writer.sample(
-        "o3_om_checkpoint_install_failures_total", labels: [("reason", reason.rawValue)],
-        Double(snapshot.failures[reason] ?? 0))
+  /// Changes the state and sets the gauges from it, under the lock so that the gauges never
+  /// show an older state than the last change.
+  private func update(_ change: (inout State) -> Void) {
+    state.withLock { state in
+      change(&state)
+      inProgress.set(state.current == nil ? 0.0 : 1.0)
+      expectedBytes.set(Double(state.expectedBytes))
+      receivedBytes.set(Double(state.receivedBytes))
+      keptBytes.set(Double(state.keptBytes))
+      lastDuration.set(state.lastDurationSeconds)
     }
-    writer.gauge(
-      "o3_om_checkpoint_install_last_duration_seconds",
-      help: "Time the last successful checkpoint install took, download included.", snapshot.lastDurationSeconds)
   }
 }

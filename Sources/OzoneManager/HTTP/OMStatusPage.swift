@@ -1,23 +1,14 @@
-/// The HTML status page at `/`: who this OM is, its Raft role and indexes, and its peers.
-///
-/// Server-rendered and self-contained (no scripts, no external assets), so it works through any
-/// proxy and in a terminal browser; refresh to update.
+import O3Service
+
+/// The HTML status page at `/`: who this OM is, its Raft role and indexes, and its peers (the
+/// page's frame and tables are `StatusPageHTML`, shared by every O3 server).
 enum OMStatusPage {
   static func render(_ status: OMNodeStatus?, service: OMServiceConfiguration) -> String {
-    let title = "O3 Ozone Manager \(service.localNodeID)"
-    var html = """
-      <!DOCTYPE html>
-      <html><head><meta charset="utf-8"><title>\(escape(title))</title>
-      <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
-      td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f4f4f4}</style>
-      </head><body>
-      <h1>\(escape(title))</h1>
-
-      """
+    var html = StatusPageHTML.start(title: "O3 Ozone Manager \(service.localNodeID)")
     guard let status else {
-      return html + "<p>Raft is stopped: this OM is shutting down.</p>\n</body></html>\n"
+      return html + "<p>Raft is stopped: this OM is shutting down.</p>\n" + StatusPageHTML.end
     }
-    html += table(
+    html += StatusPageHTML.table(
       headers: nil,
       rows: [
         ["Service", status.serviceId ?? "(single OM)"],
@@ -36,7 +27,7 @@ enum OMStatusPage {
       ] + (status.transferTargetId.map { [["Transferring leadership to", $0]] } ?? [])
         + (status.checkpointInstall.map { [["Checkpoint install", $0.summary]] } ?? []))
     html += "<h2>Peers</h2>\n"
-    html += table(
+    html += StatusPageHTML.table(
       headers: ["Node", "Client RPC", "Raft RPC", "Match index", "Lag", "Replication", "Active"],
       rows: service.nodes.map { node in
         let progress = status.peer(node.nodeID)
@@ -49,35 +40,6 @@ enum OMStatusPage {
     if status.role != .leader {
       html += "<p>Replication progress is known only on the leader.</p>\n"
     }
-    return html + "<p><a href=\"/prom\">Metrics (Prometheus)</a></p>\n</body></html>\n"
-  }
-
-  private static func table(headers: [String]?, rows: [[String]]) -> String {
-    var html = "<table>\n"
-    if let headers {
-      html += "<tr>" + headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
-    }
-    for row in rows {
-      let cells = row.enumerated().map { index, cell in
-        headers == nil && index == 0 ? "<th>\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
-      }
-      html += "<tr>" + cells.joined() + "</tr>\n"
-    }
-    return html + "</table>\n"
-  }
-
-  static func escape(_ text: String) -> String {
-    var escaped = ""
-    for character in text {
-      switch character {
-      case "&": escaped += "&amp;"
-      case "<": escaped += "&lt;"
-      case ">": escaped += "&gt;"
-      case "\"": escaped += "&quot;"
-      case "'": escaped += "&#39;"
-      default: escaped.append(character)
-      }
-    }
-    return escaped
+    return html + "<p><a href=\"/prom\">Metrics (Prometheus)</a></p>\n" + StatusPageHTML.end
   }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import O3Common
 import O3Threads
 import O3RPC
+import O3Service
 import OMDomain
 import OMMetadata
 import Raft
@@ -33,7 +34,7 @@ public final class OzoneManagerServer: Sendable {
     /// When the key is not set and the client port is 0 (a test asking for free ports), the
     /// HTTP port is 0 too, so that such OMs never collide on Ozone's default 9874.
     public var httpAddress: HostAndPort
-    public var httpLimits = OMHTTPServer.Limits()
+    public var httpLimits = O3HTTPServer.Limits()
     /// `ozone.om.checkpoint.token`: OMs of the service send it to fetch a checkpoint.
     public var checkpointToken: String?
     /// Applied last to every checkpoint download this OM makes as a follower; fault tests plant
@@ -125,7 +126,7 @@ public final class OzoneManagerServer: Sendable {
   public let metrics: OMMetrics
   private let doubleBuffer: OMDoubleBuffer
   private let rpcServer: RPCServer
-  private let httpServer: OMHTTPServer
+  private let httpServer: O3HTTPServer
   private let reporter: OMStatusReporter
   private let installer: OMCheckpointInstaller
   /// Frees expired retry-cache answers while no writes arrive.
@@ -146,7 +147,7 @@ public final class OzoneManagerServer: Sendable {
 
   private init(
     settings: Settings, store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, raft: RaftServer, metrics: OMMetrics,
-    rpcServer: RPCServer, httpServer: OMHTTPServer, reporter: OMStatusReporter, installer: OMCheckpointInstaller,
+    rpcServer: RPCServer, httpServer: O3HTTPServer, reporter: OMStatusReporter, installer: OMCheckpointInstaller,
     retryCacheSweep: RepeatedTask, logger: Logger
   ) {
     self.installer = installer
@@ -213,7 +214,7 @@ public final class OzoneManagerServer: Sendable {
       let service = OMClientService(
         raft: raft, service: settings.service, stateMachine: stateMachine, retryCache: retryCache,
         limits: settings.requestLimits, clock: clock, metrics: metrics)
-      let servers: (rpc: RPCServer, http: OMHTTPServer)
+      let servers: (rpc: RPCServer, http: O3HTTPServer)
       do {
         servers = try await startServers(
           settings,
@@ -305,7 +306,7 @@ public final class OzoneManagerServer: Sendable {
   private static func startServers(
     _ settings: Settings, router: RPCRouter, reporter: OMStatusReporter, metrics: OMMetrics,
     store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, retryCache: RetryCache, raft: RaftServer, group: any EventLoopGroup
-  ) async throws -> (rpc: RPCServer, http: OMHTTPServer) {
+  ) async throws -> (rpc: RPCServer, http: O3HTTPServer) {
     let local = settings.service.local
     let rpcServer: RPCServer
     do {
@@ -316,18 +317,17 @@ public final class OzoneManagerServer: Sendable {
       throw ConfigurationError(key: settings.nodeKey(OzoneConfigKeys.omAddress), message: "\(error)")
     }
     let service = settings.service
-    var routes: [String: OMHTTPRoute] = [
-      "/": { _ in
-        OMHTTPResponse(contentType: "text/html; charset=utf-8", body: OMStatusPage.render(await reporter.status(), service: service))
-      },
-      "/prom": { _ in
-        let sample = OMMetrics.Sample(
-          status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
-          raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index, tableCacheEntries: store.cacheEntryCounts,
-          doubleBufferPendingEntries: doubleBuffer.pendingChangeCount, retryCacheEntries: retryCache.count)
-        return OMHTTPResponse(contentType: PrometheusTextWriter.contentType, body: metrics.render(sample))
-      },
-    ]
+    var routes = O3HTTPRoutes()
+    routes.addStandardPages(
+      statusPage: { OMStatusPage.render(await reporter.status(), service: service) }, metrics: metrics.registry,
+      beforeScrape: {
+        metrics.update(
+          OMMetrics.Sample(
+            status: await reporter.status(), blockedApplies: doubleBuffer.blockedAddCount, rpc: rpcServer.statistics,
+            raftLog: raft.logDiskUsage, lastSnapshotIndex: raft.lastSnapshot.index,
+            tableCacheEntries: store.cacheEntryCounts, doubleBufferPendingEntries: doubleBuffer.pendingChangeCount,
+            retryCacheEntries: retryCache.count))
+      })
     let checkpoint = OMCheckpointService(
       source: OMCheckpointSource(store: store, doubleBuffer: doubleBuffer) { try store.createCheckpoint(at: $0) },
       token: settings.checkpointToken
@@ -337,11 +337,11 @@ public final class OzoneManagerServer: Sendable {
       let leader = status.core.leader.flatMap { service.node(withPeerID: $0) }
       return .notLeader(leaderAddress: leader.map { "\(OMAdminClient.dialable($0.httpAddress))" })
     }
-    routes[OMCheckpointService.path] = checkpoint.route
+    checkpoint.register(into: &routes)
     do {
-      let http = try await OMHTTPServer.start(
-        host: settings.httpAddress.host, port: settings.httpAddress.port, routes: routes,
-        routesAcceptingPost: [OMCheckpointService.path], limits: settings.httpLimits, group: group)
+      let http = try await O3HTTPServer.start(
+        host: settings.httpAddress.host, port: settings.httpAddress.port, routes: routes, limits: settings.httpLimits,
+        logger: Logger(label: "o3.om.http"), group: group)
       return (rpcServer, http)
     } catch {
       try? await rpcServer.shutdown()

@@ -1,5 +1,6 @@
 import Foundation
 @testable import OMMetadata
+import O3Service
 import OMProto
 import OzoneManager
 import O3TestSupport
@@ -12,7 +13,7 @@ final class CheckpointFixture {
   let store: OMMetadataStore
   let doubleBuffer: OMDoubleBuffer
   let fatalErrors = FatalErrorRecorder()
-  private(set) var server: OMHTTPServer?
+  private(set) var server: O3HTTPServer?
 
   /// Applies `volumes` transactions at term 3, each a volume with ~16 KB of incompressible
   /// metadata, so that the volume table's SST spans several send chunks.
@@ -63,9 +64,9 @@ final class CheckpointFixture {
     let service = OMCheckpointService(source: source, token: token, maxConcurrentTransfers: maxConcurrentTransfers) {
       leadership
     }
-    let server = try await OMHTTPServer.start(
-      host: "127.0.0.1", port: 0, routes: [OMCheckpointService.path: service.route],
-      routesAcceptingPost: [OMCheckpointService.path])
+    var routes = O3HTTPRoutes()
+    service.register(into: &routes)
+    let server = try await O3HTTPServer.start(host: "127.0.0.1", port: 0, routes: routes)
     self.server = server
     return server.localPort
   }
