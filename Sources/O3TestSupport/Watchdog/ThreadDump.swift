@@ -34,12 +34,17 @@ enum ThreadDump {
       return "(gdb is not installed: no backtraces; apt-get install gdb to have them)\n"
     }
     let dumpPath = FileManager.default.temporaryDirectory.appendingPathComponent("o3-watchdog-\(getpid())-\(time(nil)).txt").path
-    let arguments = [
-      gdb, "-p", "\(getpid())", "-batch", "-nx", "-ex", "set pagination off", "-ex", "set print frame-arguments none",
-      "-ex", "thread apply all bt 40",
-    ]
-    guard runToFile(arguments, output: dumpPath, timeoutSeconds: 240) else {
-      return "(gdb did not finish in 240 s; partial dump in \(dumpPath))\n"
+    // gdb stops every thread of this process while it reads them, the watchdog's own included,
+    // so the time limit and the wake-up must come from outside: a shell, not stopped, kills gdb
+    // after gdbSecondsMax and then sends SIGCONT (a tracer that dies can leave its tracee
+    // stopped; a hung gdb was seen once).
+    let gdbCommand = [
+      gdb, "-p", "\(getpid())", "-batch", "-nx", "-iex", "set debuginfod enabled off", "-ex", "set pagination off",
+      "-ex", "set print frame-arguments none", "-ex", "thread apply all bt 40",
+    ].map(shellQuoted).joined(separator: " ")
+    let script = "timeout -s KILL \(gdbSecondsMax) \(gdbCommand); status=$?; kill -CONT \(getpid()); exit $status"
+    guard runToFile(["/bin/sh", "-c", script], output: dumpPath, timeoutSeconds: gdbSecondsMax + 30) else {
+      return "(gdb did not finish in \(gdbSecondsMax) s; partial dump in \(dumpPath))\n"
     }
     var raw = read(dumpPath)
     if let demangler = executable(named: "swift-demangle") {
@@ -54,6 +59,13 @@ enum ThreadDump {
     var text = "threads running a Swift job (\(blocks.count)); every thread's backtrace is in \(dumpPath)\n"
     for block in blocks { text += block + "\n" }
     return text
+  }
+
+  /// How long gdb may hold this process stopped.
+  static let gdbSecondsMax = 90
+
+  private static func shellQuoted(_ word: String) -> String {
+    "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// Splits gdb's `thread apply all bt` output into one block per thread.
