@@ -76,7 +76,10 @@ final class OMCluster: @unchecked Sendable {
     var values = [
       "ozone.om.service.ids": "omservice", "ozone.om.nodes.omservice": Self.nodeIDs.joined(separator: ","),
       "ozone.om.node.id": node, OzoneConfigKeys.metadataDirs: "\(directory.path)/\(node)",
-      "ozone.om.ratis.minimum.timeout": "500ms",
+      // 2 s, not Ozone's 5 s, so that tests which kill or isolate a leader stay short; not less:
+      // the whole suite shares two cores, and a follower that misses heartbeats for a moment
+      // under that load must not depose a leader the test is still writing to.
+      "ozone.om.ratis.minimum.timeout": "2s",
     ]
     for peer in Self.nodeIDs {
       values["ozone.om.address.omservice.\(peer)"] = "127.0.0.1:\(clientPorts[peer]!)"
@@ -125,11 +128,18 @@ final class OMCluster: @unchecked Sendable {
     for links in proxies.values { for proxy in links.values { proxy.unblock() } }
   }
 
-  /// The node that leads and is ready, among `candidates`; polls with a generous deadline.
+  /// The node that leads and is ready, among `candidates`: of the ready leaders, the one with
+  /// the highest term (an old leader may not yet know it was replaced); polls with a generous
+  /// deadline.
   func leader(among candidates: [String] = OMCluster.nodeIDs) async throws -> String {
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
-      if let ready = candidates.first(where: { servers[$0]?.raft.isLeaderReady == true }) { return ready }
+      var ready: [(node: String, term: UInt64)] = []
+      for node in candidates {
+        guard let server = servers[node], server.raft.isLeaderReady, let status = await server.raft.status() else { continue }
+        if status.core.role == .leader { ready.append((node, status.core.hardState.term)) }
+      }
+      if let newest = ready.max(by: { $0.term < $1.term }) { return newest.node }
       try await Task.sleep(for: .milliseconds(20))
     }
     throw OMProcessTimeout(what: "a ready leader among \(candidates)")
