@@ -6,7 +6,7 @@ import Testing
 
 /// The counts behind the OM's memory gauges: what the table caches and the double buffer hold
 /// before a flush, and that a flush empties the partial caches while full caches keep their rows.
-@Suite(.watchdog) struct CacheStatisticsTests {
+@Suite(.watchdog, .ownThreads) struct CacheStatisticsTests {
   private func counts(_ store: OMMetadataStore) -> [OMTableName: Int] {
     Dictionary(uniqueKeysWithValues: store.cacheEntryCounts.map { ($0.table, $0.entries) })
   }

@@ -4,7 +4,7 @@ import OMProto
 import O3TestSupport
 import Testing
 
-@Suite(.watchdog) struct DoubleBufferTests {
+@Suite(.watchdog, .ownThreads) struct DoubleBufferTests {
   private func part(_ name: String, size: UInt64 = 1) -> OMBatchPart {
     var part = OMBatchPart()
     part.keys = [TableChange(key: OMKeys.key("v", "b", name), value: makeKey("v", "b", name, size: size))]

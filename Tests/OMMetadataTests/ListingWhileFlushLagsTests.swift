@@ -5,7 +5,7 @@ import Testing
 
 /// Every read and listing must give the same answer whether a change is still only in the cache
 /// (the flush held back on purpose), already in RocksDB, or split between the two.
-@Suite(.watchdog) struct ListingWhileFlushLagsTests {
+@Suite(.watchdog, .ownThreads) struct ListingWhileFlushLagsTests {
   /// A reference model: what the key table should say, by key bytes (Swift would merge the
   /// canonically equal "é" and "e\u{301}", which RocksDB keeps apart).
   typealias Model = [[UInt8]: KeyInfo]

@@ -7,7 +7,7 @@ import Testing
 /// Automatic snapshots and the purge behind them (`RaftLogRetention`): the log on disk stays
 /// bounded by the purge gap plus the snapshot threshold plus about a segment, whatever the
 /// followers do.
-@Suite(.watchdog) struct LogRetentionTests {
+@Suite(.watchdog, .ownThreads) struct LogRetentionTests {
   @Test("a snapshot is due every threshold entries, and the purge keeps the gap behind it")
   func policy() {
     let retention = RaftLogRetention(snapshotAutoTriggerThreshold: 100, purgeGap: 30)

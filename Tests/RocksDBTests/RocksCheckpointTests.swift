@@ -3,7 +3,7 @@ import RocksDB
 import O3TestSupport
 import Testing
 
-@Suite("Checkpoints", .watchdog)
+@Suite("Checkpoints", .watchdog, .ownThreads)
 struct RocksCheckpointTests {
   @Test("a checkpoint reopens as an independent database with identical contents")
   func checkpointIsAnIndependentCopy() throws {

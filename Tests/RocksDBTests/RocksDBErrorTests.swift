@@ -6,7 +6,7 @@ import Testing
 
 @testable import RocksDB
 
-@Suite("Errors", .watchdog)
+@Suite("Errors", .watchdog, .ownThreads)
 struct RocksDBErrorTests {
   @Test("RocksDB statuses refine the operation's code: Corruption always, IO error except at open")
   func classification() {

@@ -2,7 +2,7 @@ import RocksDB
 import O3TestSupport
 import Testing
 
-@Suite("RocksDatabase", .watchdog)
+@Suite("RocksDatabase", .watchdog, .ownThreads)
 struct RocksDatabaseTests {
   @Test("put, get and delete stay within their column family")
   func putGetDeletePerFamily() throws {

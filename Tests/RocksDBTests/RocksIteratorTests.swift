@@ -2,7 +2,7 @@ import RocksDB
 import O3TestSupport
 import Testing
 
-@Suite("RocksIterator", .watchdog)
+@Suite("RocksIterator", .watchdog, .ownThreads)
 struct RocksIteratorTests {
   @Test("prefixSuccessor skips trailing 0xFF bytes and is nil when none is left")
   func prefixSuccessor() {

@@ -2,7 +2,7 @@ import RocksDB
 import O3TestSupport
 import Testing
 
-@Suite("RocksWriteBatch", .watchdog)
+@Suite("RocksWriteBatch", .watchdog, .ownThreads)
 struct RocksWriteBatchTests {
   @Test("a batch of puts and deletes over several families applies all at once")
   func batchAppliesEverything() throws {

@@ -8,7 +8,7 @@ import Testing
 /// A full disk under the log (injected ENOSPC/EDQUOT in its writes): a failed append or hard-state
 /// write leaves the files and the readers' view exactly as before the call, so the call can be
 /// repeated, and a reopen at any point finds a clean log.
-@Suite("DurableRaftLog on a full disk", .watchdog)
+@Suite("DurableRaftLog on a full disk", .watchdog, .ownThreads)
 struct DurableRaftLogFullDiskTests {
   /// Each record of `logTestEntries(dataBytes: 16)` takes 45 bytes: 20-byte header + 3 records.
   private let threeRecordSegment = 20 + 3 * 45

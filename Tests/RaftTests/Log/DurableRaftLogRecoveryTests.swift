@@ -8,7 +8,7 @@ import Testing
 /// What opening a log does with what a crash or a damaged disk leaves behind: a torn tail of
 /// the open segment is cut off and reported; anything else refuses to start, naming the file
 /// and the offset.
-@Suite("DurableRaftLog recovery", .watchdog)
+@Suite("DurableRaftLog recovery", .watchdog, .ownThreads)
 struct DurableRaftLogRecoveryTests {
   /// 20-byte header, three 45-byte records: entries 1...8 lie in `log_1-3`, `log_4-6` and
   /// `log_inprogress_7` (records 7 at 20..<65, 8 at 65..<110).

@@ -6,7 +6,7 @@ import Testing
 @testable import Raft
 
 /// Segments, restarts, truncation, purge and snapshot install on real files.
-@Suite("DurableRaftLog on disk", .watchdog)
+@Suite("DurableRaftLog on disk", .watchdog, .ownThreads)
 struct DurableRaftLogRestartTests {
   /// Each record of `logTestEntries(dataBytes: 16)` takes 45 bytes: 20-byte header + 3 records.
   private let threeRecordSegment = 20 + 3 * 45
