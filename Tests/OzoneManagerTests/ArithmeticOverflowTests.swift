@@ -9,7 +9,7 @@ import Testing
 /// A client-chosen number must never stop the OM: a trap in apply would stop every replica on
 /// the same entry, and a restart would replay it. Each case runs in a child process (an exit
 /// test) so that a regression shows as a failed test, not a crashed test run.
-@Suite(.watchdog) struct ArithmeticOverflowTests {
+@Suite(.watchdog, .ownThreads) struct ArithmeticOverflowTests {
   /// KeyRequestSupport.replicatedBytes: `dataSize × replicationFactor`, dataSize unchecked.
   @Test func aSizeWhoseReplicasOverflowDoesNotStopTheOM() async {
     await #expect(processExitsWith: .success) {

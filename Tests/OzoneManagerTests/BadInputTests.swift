@@ -8,7 +8,7 @@ import Testing
 
 /// Bad input below the network: a malformed envelope, unknown fields, oversized metadata, empty
 /// bodies and undecodable log entries each get a specific status and change nothing.
-@Suite(.watchdog) struct BadInputTests {
+@Suite(.watchdog, .ownThreads) struct BadInputTests {
   /// Submits `request`, expects `status`, and checks it never reached the log nor changed a row.
   private func expectRefusedBeforeTheLog(
     _ om: OMHarness, _ request: OMRequest, _ status: Status, sourceLocation: SourceLocation = #_sourceLocation

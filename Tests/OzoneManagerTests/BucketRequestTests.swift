@@ -7,7 +7,7 @@ import Testing
 
 /// CreateBucket, InfoBucket, SetBucketProperty and DeleteBucket: every status each can answer,
 /// the properties stored, and the volume's bucket count.
-@Suite(.watchdog) struct BucketRequestTests {
+@Suite(.watchdog, .ownThreads) struct BucketRequestTests {
   @Test func createBucketStoresObjectStoreDefaultsAndCountsInItsVolume() throws {
     let om = try OMHarness()
     try om.succeed(Requests.createVolume("vol1"))

@@ -7,7 +7,7 @@ import Testing
 
 /// RenameKey, DeleteKey and DeleteKeys: what moves where, what goes to deletedTable, the
 /// bucket's usage, and DeleteKeys' partial answers.
-@Suite(.watchdog) struct KeyDeleteRenameTests {
+@Suite(.watchdog, .ownThreads) struct KeyDeleteRenameTests {
   @Test func renameMovesTheKeyAndKeepsItsObject() throws {
     let om = try OMHarness()
     try om.makeBucket()

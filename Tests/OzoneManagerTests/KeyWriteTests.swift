@@ -7,7 +7,7 @@ import Testing
 
 /// CreateKey, AllocateBlock, CommitKey and LookupKey: the open-key session, the commit that
 /// makes a key visible, overwrites going to deletedTable, and bucket usage.
-@Suite(.watchdog) struct KeyWriteTests {
+@Suite(.watchdog, .ownThreads) struct KeyWriteTests {
   @Test func createKeyOpensASessionThatIsNotYetVisible() throws {
     let om = try OMHarness()
     try om.makeBucket()

@@ -8,7 +8,7 @@ import Testing
 /// ListVolume, ListBuckets and ListKeys: sorted by name, prefix, exclusive start, page capped at
 /// `listMaxSize` with `isTruncated`; the same answers whether rows are still only in the cache
 /// (flush held) or already in RocksDB.
-@Suite(.watchdog) struct ListingTests {
+@Suite(.watchdog, .ownThreads) struct ListingTests {
   @Test func listVolumesByClusterPrefixStartAndPages() throws {
     let om = try OMHarness()
     for name in ["vol-b", "vol-a", "other", "vol-c", "vol-d"] { try om.succeed(Requests.createVolume(name)) }

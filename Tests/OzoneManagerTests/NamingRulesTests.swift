@@ -8,7 +8,7 @@ import Testing
 /// of lower-case letters, digits, '-' and '.'; no leading or trailing '-' or '.'; no "..", "-."
 /// or ".-"; nothing that looks like an IPv4 address or is all digits; '_' only when strict S3
 /// naming is off. Key names: non-empty, no NUL, at most `keyNameMaxBytes` UTF-8 bytes.
-@Suite(.watchdog) struct NamingRulesTests {
+@Suite(.watchdog, .ownThreads) struct NamingRulesTests {
   static let validNames = [
     "abc", "a-b", "a.b", "vol1", "1abc", "abc1", "a-b-c.d.e", "x1.y2-z3", "123a", "1.2.3.a",
     String(repeating: "a", count: 63), "a" + String(repeating: "0", count: 62),

@@ -10,7 +10,7 @@ import Testing
 
 /// Prepare and CancelPrepare on the apply path alone (no network, no Raft): what every replica
 /// decides for the entries around them, and the state a restart reads back from om.db.
-@Suite(.watchdog) struct PrepareApplyTests {
+@Suite(.watchdog, .ownThreads) struct PrepareApplyTests {
   static func prepare() -> OMRequest {
     var body = PrepareRequest()
     body.args.txnApplyWaitTimeoutSeconds = 120

@@ -7,7 +7,7 @@ import Testing
 /// Quotas are enforced in apply, against the state at that log index: volume namespace (buckets),
 /// bucket namespace (keys), bucket space (replicated bytes), and the rule that bucket space
 /// quotas fit inside their volume's. A refused request changes nothing.
-@Suite(.watchdog) struct QuotaTests {
+@Suite(.watchdog, .ownThreads) struct QuotaTests {
   /// Submits a request that must be refused with `status` and leave every table as it was.
   private func expectRefusedUnchanged(
     _ om: OMHarness, _ request: OMRequest, _ status: Status, sourceLocation: SourceLocation = #_sourceLocation

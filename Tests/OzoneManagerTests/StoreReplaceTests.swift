@@ -6,7 +6,7 @@ import Testing
 
 /// `OMMetadataStore.replace`: a checkpoint swapped in place, and the old database kept serving
 /// whenever the new one cannot take over.
-@Suite(.watchdog) struct StoreReplaceTests {
+@Suite(.watchdog, .ownThreads) struct StoreReplaceTests {
   /// A RocksDB checkpoint of a store holding only volume `source`, in `directory/candidate`.
   private static func candidate(in directory: String) throws -> (path: String, position: TermIndex) {
     let source = try OMHarness("replace-source")

@@ -7,7 +7,7 @@ import Testing
 
 /// CreateVolume, InfoVolume, SetVolumeProperty and DeleteVolume: every status each can answer,
 /// what preExecute fills in, and what apply derives from the log index.
-@Suite(.watchdog) struct VolumeRequestTests {
+@Suite(.watchdog, .ownThreads) struct VolumeRequestTests {
   @Test func createVolumeStoresTheLeadersTimeUserAndIdsFromTheLogIndex() throws {
     let om = try OMHarness()
     om.userName = "carol"

@@ -8,7 +8,7 @@ import Testing
 /// requiring a space quota on every bucket of a volume that has one (QUOTA_ERROR otherwise:
 /// OMBucketCreateRequest.checkQuotaBytesValid, OMBucketSetPropertyRequest.checkQuotaBytesValid,
 /// OMVolumeSetQuotaRequest.checkQuotaBytesValid) and by the sum-of-bucket-quotas rule.
-@Suite(.watchdog) struct VolumeSpaceQuotaTests {
+@Suite(.watchdog, .ownThreads) struct VolumeSpaceQuotaTests {
   @Test func aBucketWithoutSpaceQuotaInAVolumeWithOneIsQuotaError() throws {
     let om = try OMHarness()
     try om.succeed(Requests.createVolume("vol1", quotaInBytes: 1_000))

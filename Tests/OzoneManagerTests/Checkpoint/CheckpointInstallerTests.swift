@@ -10,7 +10,7 @@ import Testing
 
 /// The installer on its own, with the leader's endpoint over a `CheckpointFixture` (at 3#30):
 /// the decisions taken before any byte is downloaded.
-@Suite(.watchdog) struct CheckpointInstallerTests {
+@Suite(.watchdog, .ownThreads) struct CheckpointInstallerTests {
   /// The follower: a database with a recorded membership at `index` (term 3).
   private final class Follower {
     let harness: OMHarness

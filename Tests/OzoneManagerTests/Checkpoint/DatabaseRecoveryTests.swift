@@ -10,7 +10,7 @@ import Testing
 
 /// Start-up recovery of om.db after a checkpoint install stopped at each point of its swap,
 /// built as the directories a crash there leaves.
-@Suite(.watchdog) struct DatabaseRecoveryTests {
+@Suite(.watchdog, .ownThreads) struct DatabaseRecoveryTests {
   /// A directory that will hold om.db and its neighbours.
   private let directory = TemporaryDirectory("recovery")
   private var databasePath: String { directory.path + "/om.db" }
