@@ -61,3 +61,23 @@ import Testing
     #expect(unwatched == [], "add .watchdog to: \(unwatched.joined(separator: "; "))")
   }
 }
+
+/// `.ownThreads` runs a suite's jobs on a few named threads of its own, never on the pool.
+@Suite(.watchdog, .ownThreads) struct OwnThreadsTraitTests {
+  @Test func jobsRunOnAFewNamedThreadsOffThePool() async throws {
+    let threads = await withTaskGroup(of: (name: String, tid: String).self) { group in
+      for _ in 0..<40 {
+        group.addTask {
+          usleep(2_000)  // on the trait's threads: keeps several jobs in flight at once
+          let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+          let tid = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
+          return (name.trimmingCharacters(in: .whitespacesAndNewlines), tid)
+        }
+      }
+      return await group.reduce(into: []) { $0.append($1) }
+    }
+    #expect(threads.count == 40)
+    #expect(Set(threads.map(\.name)) == ["o3-test-job"], "every job ran on the trait's threads: \(Set(threads.map(\.name)))")
+    #expect(Set(threads.map(\.tid)).count <= 6, "at most six threads: \(Set(threads.map(\.tid)).count)")
+  }
+}

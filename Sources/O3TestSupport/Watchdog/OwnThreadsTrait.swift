@@ -1,8 +1,9 @@
 import Foundation
+import O3Threads
 import Testing
 
 /// Runs each test of the suite off Swift's cooperative pool: every job of the test's task (its
-/// start and each resumption after an await) runs on a new thread of its own.
+/// start and each resumption after an await) runs on one of a few threads kept for such tests.
 ///
 /// For suites whose tests are seconds of synchronous CPU or disk work (model checks over many
 /// seeds, random operation runs on a real log): on the pool (two threads here) two of them hold
@@ -25,18 +26,55 @@ extension Trait where Self == OwnThreadsTrait {
   public static var ownThreads: Self { OwnThreadsTrait() }
 }
 
-/// A task executor that runs every job on a new thread. Costly per job (a thread start), which
-/// suits tests whose jobs are long: one synchronous body, or a few awaits.
-final class ThreadPerJobExecutor: TaskExecutor {
-  static let shared = ThreadPerJobExecutor()
+/// A task executor with a few threads of its own (`threadCount`), started on first use, that run
+/// the jobs given to it in order of arrival.
+///
+/// Bounded on purpose: a thread per job once put about 400 tests' threads on two cores at the
+/// same instant, and their start-up contention (futex waits inside thread creation) starved the
+/// cooperative pool for 26 s, which the watchdog reported. A handful of threads still keeps every
+/// long synchronous body off the pool, and queues the rest instead of running them all at once.
+/// The threads are named `o3-test-job` for the kernel, so the watchdog tells them from the pool's.
+final class ThreadPerJobExecutor: TaskExecutor, @unchecked Sendable {
+  // @unchecked: `queue` and `started` are only touched with `condition` locked.
+  static let shared = ThreadPerJobExecutor(threadCount: 6)
+
+  static let threadName = "o3-test-job"
+
+  private let threadCount: Int
+  private let condition = NSCondition()
+  private var queue: [UnownedJob] = []
+  private var started = 0
+  private var idle = 0
+
+  init(threadCount: Int) {
+    self.threadCount = threadCount
+  }
 
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
-    let executor = asUnownedTaskExecutor()
-    let thread = Thread {
-      job.runSynchronously(on: executor)
+    condition.lock()
+    queue.append(job)
+    let startThread = idle == 0 && started < threadCount
+    if startThread { started += 1 }
+    condition.signal()
+    condition.unlock()
+    if startThread { startWorker() }
+  }
+
+  private func startWorker() {
+    let thread = Thread { [self] in
+      nameCurrentThread(Self.threadName)
+      let executor = asUnownedTaskExecutor()
+      while true {
+        condition.lock()
+        idle += 1
+        while queue.isEmpty { condition.wait() }
+        idle -= 1
+        let job = queue.removeFirst()
+        condition.unlock()
+        job.runSynchronously(on: executor)
+      }
     }
-    thread.name = "o3-test-job"
     thread.stackSize = 8 << 20
     thread.start()
   }

@@ -1,4 +1,5 @@
 import Foundation
+import O3Threads
 import Synchronization
 
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ public final class PoolWatchdog: Sendable {
   }
 
   private func watch() {
-    ThreadDump.nameCurrentThread("o3-watchdog")
+    nameCurrentThread("o3-watchdog")
     let clock = ContinuousClock()
     var issued: UInt64 = 0
     var issuedAt = clock.now

@@ -1,4 +1,5 @@
 import Foundation
+import O3Threads
 
 #if canImport(Glibc)
   import Glibc
@@ -7,15 +8,6 @@ import Foundation
 /// What every thread of this process is doing, read without help from any other thread: the
 /// kernel's view from /proc, and backtraces from gdb when it is installed.
 enum ThreadDump {
-  /// Names the calling thread for the kernel (top -H, /proc/*/task/*/comm, gdb).
-  static func nameCurrentThread(_ name: String) {
-    let descriptor = open("/proc/thread-self/comm", O_WRONLY)
-    guard descriptor >= 0 else { return }
-    defer { close(descriptor) }
-    let bytes = Array(name.utf8.prefix(15))
-    _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-  }
-
   /// One line per thread: tid, name, state, wait channel, system call.
   static func kernelStates() -> [String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
@@ -55,8 +47,8 @@ enum ThreadDump {
         try? FileManager.default.removeItem(atPath: demangledPath)
       }
     }
-    let blocks = threadBlocks(raw).filter { block in block.contains("swift_job_run") || block.contains("swift::runJob") }
-    var text = "threads running a Swift job (\(blocks.count)); every thread's backtrace is in \(dumpPath)\n"
+    let blocks = poolJobBlocks(threadBlocks(raw))
+    var text = "pool threads running a Swift job (\(blocks.count)); every thread's backtrace is in \(dumpPath)\n"
     for block in blocks { text += block + "\n" }
     return text
   }
@@ -66,6 +58,16 @@ enum ThreadDump {
 
   private static func shellQuoted(_ word: String) -> String {
     "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
+  /// The blocks of threads running a Swift job on the cooperative pool: the `.ownThreads`
+  /// executor's threads (`o3-test-job`) also run jobs, but they cannot stall the pool.
+  static func poolJobBlocks(_ blocks: [String]) -> [String] {
+    blocks.filter { block in
+      let header = block.prefix { $0 != "\n" }
+      return (block.contains("swift_job_run") || block.contains("swift::runJob"))
+        && !header.contains("\"\(ThreadPerJobExecutor.threadName)\"")
+    }
   }
 
   /// Splits gdb's `thread apply all bt` output into one block per thread.
