@@ -6,7 +6,7 @@ import Synchronization
 /// then for the apply to reach it.
 final class PendingRequests: Sendable {
   private struct State {
-    var proposals: [UInt64: (term: UInt64, waiter: ProposalWaiter, deadline: Date)] = [:]
+    var proposals: [UInt64: (term: UInt64, waiter: ProposalWaiter, deadline: UInt64)] = [:]
     var reads: [UInt64: PendingRead] = [:]
     var nextReadID: UInt64 = 1
   }
@@ -14,17 +14,23 @@ final class PendingRequests: Sendable {
   private struct PendingRead {
     var request: [UInt8]
     var waiter: ReadWaiter
-    var deadline: Date
+    var deadline: UInt64
     /// Known once the leader has confirmed its leadership for this read.
     var index: UInt64?
   }
 
   private let state = Mutex(State())
+  /// Times the deadlines (`RaftServerConfiguration.clock`).
+  private let clock: any RaftClock
+
+  init(clock: any RaftClock) {
+    self.clock = clock
+  }
 
   // MARK: proposals
 
   func addProposal(at position: TermIndex, timeoutMilliseconds: Int, _ waiter: @escaping ProposalWaiter) {
-    let deadline = Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000)
+    let deadline = clock.deadline(afterMilliseconds: timeoutMilliseconds)
     state.withLock { $0.proposals[position.index] = (position.term, waiter, deadline) }
   }
 
@@ -43,7 +49,7 @@ final class PendingRequests: Sendable {
       let id = state.nextReadID
       state.nextReadID += 1
       state.reads[id] = PendingRead(
-        request: request, waiter: waiter, deadline: Date().addingTimeInterval(Double(timeoutMilliseconds) / 1000))
+        request: request, waiter: waiter, deadline: clock.deadline(afterMilliseconds: timeoutMilliseconds))
       return id
     }
     return Self.context(id)
@@ -72,7 +78,7 @@ final class PendingRequests: Sendable {
   /// Fails reads and proposals past their deadline: the core drops reads silently when it steps
   /// down, and a proposal whose index this peer never applies (it left the group) would wait
   /// forever. A timed-out proposal may still commit.
-  func expire(now: Date) {
+  func expire(now: UInt64) {
     let expired = state.withLock { state in
       let reads = state.reads.filter { $0.value.deadline <= now }
       for id in reads.keys { state.reads[id] = nil }

@@ -8,7 +8,7 @@ import RaftCore
 /// all on this thread (as etcd does). While a Ready's fsync runs, inputs gather in the inbox; the
 /// next batch steps them all, so the next Ready's one fsync covers everything that arrived
 /// meanwhile (group commit). The simulator drives the same `ReadyHandler`; what is left here is
-/// the thread, the inbox, the system clock and the requests waiting for answers.
+/// the thread, the inbox, the clock and the requests waiting for answers.
 final class RaftLoop: @unchecked Sendable {
   // @unchecked: `inbox` and `lifecycle` are guarded by `condition`; `readyHandler` (the core and its
   // Ready state) is touched only on the loop thread.
@@ -91,25 +91,31 @@ final class RaftLoop: @unchecked Sendable {
   }
 
   private func run() {
-    var nextTick = Date().addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
+    let clock = configuration.clock
+    var nextTick = clock.deadline(afterMilliseconds: configuration.tickMilliseconds)
     while let inputs = takeInputs(until: nextTick) {
       for input in inputs { handle(input) }
-      let now = Date()
+      let now = clock.nanoseconds
       if now >= nextTick {
         readyHandler.tick()
         pending.expire(now: now)
-        nextTick = now.addingTimeInterval(Double(configuration.tickMilliseconds) / 1000)
+        nextTick = clock.deadline(afterMilliseconds: configuration.tickMilliseconds)
       }
       readyHandler.pumpReady()
     }
     pending.failAll(.stopped)
   }
 
-  /// Waits for inputs or the tick deadline; nil once stopping.
-  private func takeInputs(until deadline: Date) -> [RaftInput]? {
-    condition.withLock {
-      while inbox.isEmpty && lifecycle == .running && Date() < deadline {
-        _ = condition.wait(until: deadline)
+  /// Waits for inputs or the tick deadline (an instant of `configuration.clock`); nil once
+  /// stopping. The wait itself is the condition's, in real time, for as long as the clock says
+  /// is left: a test's clock that stands still wakes the loop only when inputs arrive.
+  private func takeInputs(until deadline: UInt64) -> [RaftInput]? {
+    let clock = configuration.clock
+    return condition.withLock {
+      while inbox.isEmpty && lifecycle == .running {
+        let now = clock.nanoseconds
+        guard now < deadline else { break }
+        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
       }
       guard lifecycle == .running else { return nil }
       let taken = inbox

@@ -39,7 +39,7 @@ public final class RaftServer: Sendable {
     // A group of one has nobody to wait for: campaign at once instead of after an election
     // timeout (a single OM would otherwise refuse writes for its first 5–10 s).
     if node.membership.voters == [raft.id] { node.campaign() }
-    let pending = PendingRequests()
+    let pending = PendingRequests(clock: configuration.clock)
     let applier = ApplyLoop(
       stateMachine: stateMachine, pending: pending, log: log, retention: configuration.retention, logger: logger,
       onFatalError: onFatalError)

@@ -17,6 +17,9 @@ public struct RaftServerConfiguration: Sendable {
   public var snapshotAutoTriggerThreshold: UInt64 = 400_000
   /// How long a read or proposal may wait before failing with `.timeout`.
   public var requestTimeoutMilliseconds: Int = 30_000
+  /// The clock that times ticks and request deadlines: the machine's monotonic clock, or a
+  /// test's own.
+  public var clock: any RaftClock = MonotonicRaftClock()
 
   public init(raft: RaftConfiguration) {
     self.raft = raft
