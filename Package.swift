@@ -105,6 +105,7 @@ let package = Package(
     .target(
       name: "O3Service",
       dependencies: [
+        "O3Common", "O3RPC", "O3Threads", "Raft", "RaftCore", "RaftRPC",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -141,7 +142,7 @@ let package = Package(
     .executableTarget(
       name: "O3CLI",
       dependencies: [
-        "OzoneManager", "OzoneClient", "O3Common", "OMProto",
+        "OzoneManager", "OzoneClient", "O3Common", "O3Service", "OMProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -178,8 +179,9 @@ let package = Package(
     .testTarget(
       name: "O3ServiceTests",
       dependencies: [
-        "O3Service", "O3TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
-        .product(name: "Prometheus", package: "swift-prometheus"),
+        "O3Service", "O3TestSupport", "O3Common", "Raft", "RaftCore", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ]),
     .testTarget(name: "OMMetadataTests", dependencies: ["O3TestSupport", "OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import O3Common
+import O3Service
 import OzoneManager
 
 /// `o3 local`: the OM service `omservice` — three OMs on 127.0.0.1 — with one command.

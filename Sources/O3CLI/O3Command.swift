@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import O3Common
+import O3Service
 
 /// `o3`: the one executable — OM server, shell, load generator and local cluster.
 @main
@@ -52,6 +53,27 @@ struct ConfigurationOptions: ParsableArguments {
       return try OzoneConfiguration.load(file: conf, overrides: overrides)
     } catch let error as ConfigurationError {
       throw CommandFailure(message: error.description, exitCode: 1)
+    }
+  }
+}
+
+/// Where a server process keeps its pid file and log (`ServiceProcess`), shared by every server
+/// command.
+struct ServiceProcessOptions: ParsableArguments {
+  @Option(name: .customLong("pid-file"), help: "Write this process's id here while it runs (refused while another live process holds it).")
+  var pidFile: String?
+
+  @Option(name: .customLong("log-file"), help: "Append standard output and error to this file instead of the terminal.")
+  var logFile: String?
+
+  var options: ServiceProcess.Options { ServiceProcess.Options(pidFile: pidFile, logFile: logFile) }
+
+  /// Begins the process's life as `name`; a refusal becomes the command's error (exit 1).
+  func begin(_ name: String) throws -> ServiceProcess {
+    do {
+      return try ServiceProcess.begin(name: name, options: options)
+    } catch let failure as ServiceProcess.Failure {
+      throw CommandFailure(message: failure.description, exitCode: 1)
     }
   }
 }

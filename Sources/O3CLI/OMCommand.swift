@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import NIOPosix
 import O3Common
+import O3Service
 import OzoneManager
-import Synchronization
 
 /// `o3 om`: runs one Ozone Manager; `o3 om --init` prepares its storage first, and
 /// `o3 om --bootstrap` adds a new OM to a running service.
@@ -14,6 +14,7 @@ struct OMCommand: AsyncParsableCommand {
     abstract: "Run an Ozone Manager (use --init once to create its storage, or --bootstrap to join a running service).")
 
   @OptionGroup var configurationOptions: ConfigurationOptions
+  @OptionGroup var processOptions: ServiceProcessOptions
 
   @Flag(name: .customLong("init"), help: "Create the OM's storage and exit; refuses to overwrite an initialised OM.")
   var initialize = false
@@ -58,79 +59,22 @@ struct OMCommand: AsyncParsableCommand {
     if bootstrap {
       try await BootstrapJoin.prepare(&settings, force: force)
     }
-    try await OMCommand.serve(settings: settings, joining: bootstrap)
+    try await OMCommand.serve(settings: settings, process: try processOptions.begin("om"), joining: bootstrap)
   }
 
   /// Serves until SIGINT or SIGTERM, then shuts down cleanly; with `joining`, first asks the
   /// leader to add this OM (`BootstrapJoin.join`).
-  static func serve(settings: OzoneManagerServer.Settings, joining: Bool = false) async throws {
-    // Caught from the start, so a signal during start-up also ends in a clean shutdown.
-    let signals = TerminationSignal.install()
-    let server: OzoneManagerServer
-    do {
-      server = try await OzoneManagerServer.start(settings: settings, group: MultiThreadedEventLoopGroup.singleton)
-    } catch {
-      throw CommandFailure(message: "cannot start the OM: \(error)", exitCode: 1)
-    }
-    if joining {
+  static func serve(settings: OzoneManagerServer.Settings, process: ServiceProcess, joining: Bool = false) async throws {
+    try await process.serve {
       do {
-        try await BootstrapJoin.join(settings.service, signals: signals)
+        return try await OzoneManagerServer.start(settings: settings, group: MultiThreadedEventLoopGroup.singleton)
       } catch {
-        await server.shutdown()
-        throw error
+        throw CommandFailure(message: "cannot start the OM: \(error)", exitCode: 1)
       }
+    } afterStart: { _ in
+      if joining { try await BootstrapJoin.join(settings.service, signals: process.signals) }
+    } stop: { server in
+      await server.shutdown()
     }
-    let signal = await signals.wait()
-    Logger(label: "o3.om").info("received \(signal); shutting down")
-    await server.shutdown()
-  }
-}
-
-/// SIGINT and SIGTERM, caught (instead of ending the process) so that servers stop cleanly.
-final class TerminationSignal: @unchecked Sendable {
-  // @unchecked: `sources` is written only in `install`, before any handler can run, and is
-  // only kept alive; everything else is behind `state`.
-  private var sources: [any DispatchSourceSignal] = []
-  private let state = Mutex<(received: String?, waiters: [CheckedContinuation<String, Never>])>((nil, []))
-
-  private init() {}
-
-  /// Starts catching SIGINT and SIGTERM for the rest of the process's life.
-  static func install() -> TerminationSignal {
-    let catcher = TerminationSignal()
-    let queue = DispatchQueue(label: "o3-signals")
-    for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-      source.setEventHandler { catcher.deliver(name) }
-      source.resume()
-      catcher.sources.append(source)
-    }
-    return catcher
-  }
-
-  /// The first signal received so far, if any.
-  var received: String? { state.withLock { $0.received } }
-
-  /// Returns the name of the first termination signal (at once if one already arrived).
-  func wait() async -> String {
-    await withCheckedContinuation { continuation in
-      let already: String? = state.withLock { state in
-        if let received = state.received { return received }
-        state.waiters.append(continuation)
-        return nil
-      }
-      if let already { continuation.resume(returning: already) }
-    }
-  }
-
-  private func deliver(_ name: String) {
-    let waiters: [CheckedContinuation<String, Never>] = state.withLock { state in
-      guard state.received == nil else { return [] }
-      state.received = name
-      defer { state.waiters = [] }
-      return state.waiters
-    }
-    for waiter in waiters { waiter.resume(returning: name) }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import O3Common
+import O3Service
 import OzoneManager
 
 /// The steps of `o3 om --bootstrap [--force]` around the running server: before it starts,

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import O3Common
+import O3Service
 import Raft
 import RaftCore
 
@@ -57,7 +58,7 @@ final class OMMembershipService: Sendable {
     let peer = joining.peerID
     if !status.core.membership.isMember(peer) {
       do {
-        try await raft.addLearner(peer, address: OzoneManagerServer.connectable(joining.raftAddress))
+        try await raft.addLearner(peer, address: "\(RaftGroupHost.dialable(joining.raftAddress))")
       } catch {
         throw Self.adminError(error, doing: "add \(joining.nodeID) as a learner")
       }

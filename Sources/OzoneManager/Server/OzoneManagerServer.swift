@@ -252,44 +252,24 @@ public final class OzoneManagerServer: Sendable {
     }
   }
 
-  /// Opens the log, starts the Raft transport and peer; returns the peer and its bound port.
+  /// Hosts the OM's Raft group (`RaftGroupHost`): its log under `ozone.om.ratis.storage.dir`, its
+  /// transport on `ozone.om.ratis.port`; returns the peer and its bound port.
   private static func startRaft(
     _ settings: Settings, stateMachine: any ReplicatedStateMachine, metrics: OMMetrics, group: any EventLoopGroup,
     logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
   ) async throws -> (RaftServer, Int) {
-    let local = settings.service.local
-    let log = try await onOwnThread("raft-log-open") { [directory = settings.raftLogDirectory, segmentSizeBytes = settings.segmentSizeBytes] in
-      try DurableRaftLog.open(directory: directory, segmentSizeBytes: segmentSizeBytes, logger: logger)
-    }
-    let raftKey = settings.nodeKey("ozone.om.ratis.port")
-    let transport: RaftRPCTransport
-    do {
-      transport = try RaftRPCTransport(
-        localPeer: local.peerID, listenHost: local.raftAddress.host, listenPort: local.raftAddress.port, group: group,
-        logger: logger)
-    } catch {
-      throw ConfigurationError(key: raftKey, message: "\(error)")
-    }
-    for node in settings.service.nodes where node.nodeID != local.nodeID {
-      transport.setAddress(Self.connectable(node.raftAddress), of: node.peerID)
-    }
-    let raft: RaftServer
-    do {
-      raft = try await RaftServer.start(
-        configuration: settings.raft, log: TimedRaftLogStore(log, metrics: metrics),
-        initialMembership: settings.joinsExistingGroup || OMJoinMarker.isPresent(settings.storage)
-          ? nil : Membership(voters: settings.service.nodes.map(\.peerID).sorted(), learners: []),
-        stateMachine: stateMachine, transport: transport, logger: logger, onFatalError: onFatalError)
-    } catch {
-      throw ConfigurationError(key: raftKey, message: "\(error)")
-    }
-    if settings.service.nodes.count == 1 {
-      // A group of one elects itself at once; wait for its first entry to apply so that the
-      // OM is ready when it says it started.
-      let deadline = Date().addingTimeInterval(30)
-      while !raft.isLeaderReady && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-    }
-    return (raft, transport.localPort)
+    let service = settings.service
+    let host = RaftGroupHost.Settings(
+      logDirectory: settings.raftLogDirectory, segmentSizeBytes: settings.segmentSizeBytes,
+      listenAddress: service.local.raftAddress, listenAddressKey: settings.nodeKey("ozone.om.ratis.port"),
+      peers: service.nodes.map { (id: $0.peerID, address: $0.raftAddress) },
+      initialMembership: settings.joinsExistingGroup || OMJoinMarker.isPresent(settings.storage)
+        ? nil : Membership(voters: service.nodes.map(\.peerID).sorted(), learners: []),
+      raft: settings.raft)
+    let started = try await RaftGroupHost.start(
+      host, stateMachine: stateMachine, wrapLog: { TimedRaftLogStore($0, metrics: metrics) }, group: group, logger: logger,
+      onFatalError: onFatalError)
+    return (started.server, started.port)
   }
 
   /// The client port's methods: the OM protocol and the admin protocol.
@@ -307,15 +287,9 @@ public final class OzoneManagerServer: Sendable {
     _ settings: Settings, router: RPCRouter, reporter: OMStatusReporter, metrics: OMMetrics,
     store: OMMetadataStore, doubleBuffer: OMDoubleBuffer, retryCache: RetryCache, raft: RaftServer, group: any EventLoopGroup
   ) async throws -> (rpc: RPCServer, http: O3HTTPServer) {
-    let local = settings.service.local
-    let rpcServer: RPCServer
-    do {
-      rpcServer = try await RPCServer.start(
-        host: local.clientAddress.host, port: local.clientAddress.port, handler: router, limits: settings.rpcLimits,
-        group: group)
-    } catch {
-      throw ConfigurationError(key: settings.nodeKey(OzoneConfigKeys.omAddress), message: "\(error)")
-    }
+    let rpcServer = try await ServiceRPCServer.start(
+      settings.service.local.clientAddress, key: settings.nodeKey(OzoneConfigKeys.omAddress), router: router,
+      limits: settings.rpcLimits, group: group)
     let service = settings.service
     var routes = O3HTTPRoutes()
     routes.addStandardPages(
@@ -356,11 +330,6 @@ public final class OzoneManagerServer: Sendable {
   private static func transferTimeout(_ settings: Settings) -> Duration {
     let electionMilliseconds = settings.raft.tickMilliseconds * settings.raft.raft.electionTimeoutTicks
     return .milliseconds(max(5_000, 4 * electionMilliseconds))
-  }
-
-  /// A listening address as a peer dials it (0.0.0.0 means this machine).
-  static func connectable(_ address: HostAndPort) -> String {
-    "\(OMAdminClient.dialable(address))"
   }
 
   /// Stops accepting calls, stops Raft (after the apply thread's queued work), flushes what was

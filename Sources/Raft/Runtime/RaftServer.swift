@@ -20,6 +20,8 @@ public final class RaftServer: Sendable {
   ///
   /// - Parameter onFatalError: called when the log or the state machine fails; the replica must
   ///   stop (continuing could diverge). The default logs and exits.
+  /// - Throws: when the transport cannot start; nothing of the peer keeps running then, and the
+  ///   log is left open for the caller to close.
   public static func start(
     configuration: RaftServerConfiguration, log: any RaftLogStore, initialMembership: Membership?,
     stateMachine: any ReplicatedStateMachine, transport: any RaftTransport, logger: Logger,
@@ -49,9 +51,18 @@ public final class RaftServer: Sendable {
       statistics: statistics, logger: logger)
     applier.start()
     loop.start()
-    try await transport.start(
-      receive: { messages in loop.enqueue(.messages(messages)) },
-      onUnreachable: { peer in loop.enqueue(.unreachable(peer)) })
+    do {
+      try await transport.start(
+        receive: { messages in loop.enqueue(.messages(messages)) },
+        onUnreachable: { peer in loop.enqueue(.unreachable(peer)) })
+    } catch {
+      // The threads stop before the error returns: the log stays the caller's, untouched.
+      await onOwnThread("raft-stop") {
+        loop.stop()
+        applier.stop()
+      }
+      throw error
+    }
     return RaftServer(
       id: raft.id, loop: loop, applier: applier, transport: transport, log: log, statistics: statistics, logger: logger)
   }
