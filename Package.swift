@@ -32,16 +32,19 @@ let package = Package(
     // The project's own threads (`nameCurrentThread`), apart from O3Common so that Raft and
     // OMMetadata need no configuration code.
     .target(name: "O3Threads"),
+    // `TermIndex`, a position in a replicated log: shared by the consensus core and the OM's
+    // metadata without either importing the other.
+    .target(name: "LogPosition"),
 
     // MARK: storage
     .systemLibrary(
       name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
     .target(name: "RocksDB", dependencies: ["CRocksDB"]),
 
-    // MARK: consensus: RaftCore imports only the standard library (it owns `TermIndex`); Raft is its
+    // MARK: consensus: RaftCore imports only LogPosition (`TermIndex`, re-exported); Raft is its
     // runtime (threads, durable log); RaftSimulation drives the runtime's Ready handling over
     // simulated disks and networks and checks linearizability.
-    .target(name: "RaftCore"),
+    .target(name: "RaftCore", dependencies: ["LogPosition"]),
     .target(name: "Raft", dependencies: ["RaftCore", "O3Threads", .product(name: "Logging", package: "swift-log")]),
     .target(name: "RaftSimulation", dependencies: ["RaftCore", "Raft"]),
 
@@ -90,7 +93,7 @@ let package = Package(
       name: "OMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(
       name: "OMMetadata",
-      dependencies: ["RocksDB", "OMProto", "RaftCore", "O3Threads", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+      dependencies: ["RocksDB", "OMProto", "LogPosition", "O3Threads", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
 
     // MARK: Ozone Manager: domain. Requests, transactions, apply: no network, Raft or clock.
     .target(
@@ -101,7 +104,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
-    // MARK: what every O3 server shares (HTTP: status page, /prom; later SCM, datanodes, S3 gateway)
+    // MARK: what every O3 server shares (HTTP with status page and /prom, an RPC port, a Raft group,
+    // the process life); the OM today, SCM, datanodes and the S3 gateway next
     .target(
       name: "O3Service",
       dependencies: [

@@ -1,9 +1,7 @@
-import RaftCore
-
-/// The position of a transaction in the replicated log: Raft's `RaftCore.TermIndex`, one type
-/// for the consensus core and the OM. Named here so that the OM's modules, whose API speaks of
-/// applied and flushed positions, need not import the consensus core for it.
-public typealias TermIndex = RaftCore.TermIndex
+/// The position of a transaction in the replicated log is LogPosition's `TermIndex`, the same type
+/// the consensus core uses; re-exported so that the OM's modules, whose API speaks of applied and
+/// flushed positions, see it through this module and never import the consensus core.
+@_exported import LogPosition
 
 extension TermIndex {
   /// Ozone's text for a transaction's position, `term#index` (its `TransactionInfo`): the
