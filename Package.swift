@@ -152,7 +152,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]),
-    .executableTarget(name: "O3RPCBench", dependencies: ["O3RPC"]),
+    .executableTarget(name: "O3RPCBench", dependencies: ["O3RPC", "O3Threads"]),
 
     // MARK: tests
     .target(

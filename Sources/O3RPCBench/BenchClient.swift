@@ -2,13 +2,25 @@ import Foundation
 import NIOCore
 import NIOPosix
 import O3RPC
+import O3Threads
 
 /// The measuring process: starts the server as a child, then runs one echo level per in-flight
 /// count over one connection and prints a row for each.
 enum BenchClient {
   static func run(options: BenchOptions) async throws {
-    let child = try ServerProcess.launch()
-    defer { child.terminate() }
+    // Starting the child reads its port from a pipe, and stopping it waits for its exit: both
+    // block, so both run on a thread of their own, never on the cooperative pool.
+    let child = try await onOwnThread("bench-server-start") { try ServerProcess.launch() }
+    do {
+      try await measure(child: child, options: options)
+    } catch {
+      await onOwnThread("bench-server-stop") { child.terminate() }
+      throw error
+    }
+    await onOwnThread("bench-server-stop") { child.terminate() }
+  }
+
+  private static func measure(child: ServerProcess, options: BenchOptions) async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let client = try await RPCClient.connect(host: "127.0.0.1", port: child.port, group: group)
     let payload = ByteBuffer(repeating: 0x5A, count: options.payloadBytes)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The benchmark server, running as a child process of this executable.
-struct ServerProcess {
+struct ServerProcess: @unchecked Sendable {
+  // @unchecked: Process and Pipe are used by one thread at a time (start, then stop).
   let process: Process
   let port: Int
   /// Kept open so the child sees end-of-file (and exits) if this process dies.
