@@ -81,7 +81,7 @@ let package = Package(
     .executableTarget(
       name: "RaftKVServer",
       dependencies: [
-        "RaftKV", "Raft", "RaftCore", "RaftRPC",
+        "RaftKV", "Raft", "RaftCore", "RaftRPC", "O3Threads",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import O3RPC
+import O3Threads
 import Synchronization
 
 /// The child process: an echo server with a "stats" method reporting its own CPU use.
@@ -30,7 +31,7 @@ enum BenchServer {
     statistics.server.withLock { $0 = server }
     FileHandle.standardOutput.write(Data("port \(server.localPort)\n".utf8))
     // Runs until the parent kills it or closes our stdin (the parent died).
-    while !FileHandle.standardInput.availableData.isEmpty {}
+    await onOwnThread("stdin-watch") { while !FileHandle.standardInput.availableData.isEmpty {} }
     try await server.shutdown()
     try await group.shutdownGracefully()
   }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import O3RPC
+import O3Threads
 import Raft
 import RaftCore
 import RaftKV
@@ -29,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     let logger = Logger(label: "raft-kv-\(id)")
     let peer = PeerID(id)
     let voters = members.split(separator: ",").compactMap { UInt64($0) }.map { PeerID($0) }
-    let log = try DurableRaftLog.open(directory: directory, logger: logger)
+    // Recovery reads and fsyncs: on a thread of its own, not the cooperative pool.
+    let log = try await onOwnThread("raft-log-open") { [directory] in try DurableRaftLog.open(directory: directory, logger: logger) }
     let group = MultiThreadedEventLoopGroup.singleton
     let transport = try RaftRPCTransport(localPeer: peer, listenHost: "127.0.0.1", listenPort: raftPort, group: group, logger: logger)
     var raft = RaftConfiguration(id: peer)
