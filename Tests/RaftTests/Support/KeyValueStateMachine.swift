@@ -5,7 +5,7 @@ import Synchronization
 
 /// The tiny replicated key-value store the runtime tests use (not shipped): commands are
 /// `put <key> <value>`, `get <key>` and `compact` (ask for the log to be purged through it at
-/// once, as Ozone's Prepare does) as UTF-8 text; every applied entry and every snapshot is
+/// once, as Ozone's Prepare does; answered `ok <its index>`) as UTF-8 text; every applied entry and every snapshot is
 /// recorded so tests can compare the order replicas applied in and count snapshots.
 final class KeyValueStateMachine: ReplicatedStateMachine {
   private struct State {
@@ -48,7 +48,7 @@ final class KeyValueStateMachine: ReplicatedStateMachine {
           return Array("ok".utf8)
         case "compact" where words.count == 1:
           state.purgeRequest = entry.termIndex
-          return Array("ok".utf8)
+          return Array("ok \(entry.termIndex.index)".utf8)
         default:
           return Array("bad command".utf8)
         }
