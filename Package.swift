@@ -120,6 +120,24 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
+    // MARK: Storage Container Manager: protocol, scm.db, the replicated state (no network, Raft or
+    // clock), and the server with its client.
+    .target(name: "SCMProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(name: "SCMMetadata", dependencies: ["RocksDB", "LogPosition", "O3Threads"]),
+    .target(
+      name: "SCMDomain",
+      dependencies: ["SCMMetadata", "SCMProto", "LogPosition", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .target(
+      name: "StorageContainerManager",
+      dependencies: [
+        "SCMDomain", "SCMMetadata", "SCMProto", "O3Common", "O3Threads", "O3RPC", "O3Service", "Raft", "RaftCore",
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
     // MARK: Ozone Manager: the server (Server/, HA/, Checkpoint/, HTTP/, Admin/), the client, the CLI
     .target(
       name: "OzoneManager",
@@ -146,7 +164,7 @@ let package = Package(
     .executableTarget(
       name: "O3CLI",
       dependencies: [
-        "OzoneManager", "OzoneClient", "O3Common", "O3Service", "OMProto",
+        "OzoneManager", "OzoneClient", "O3Common", "O3Service", "OMProto", "StorageContainerManager", "SCMProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -186,6 +204,12 @@ let package = Package(
         "O3Service", "O3TestSupport", "O3Common", "Raft", "RaftCore", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
+      ]),
+    .testTarget(
+      name: "StorageContainerManagerTests",
+      dependencies: [
+        "StorageContainerManager", "SCMDomain", "SCMMetadata", "SCMProto", "O3TestSupport", "O3Common", "Raft", "RaftCore",
+        .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .testTarget(name: "OMMetadataTests", dependencies: ["O3TestSupport", "OMMetadata", "OMProto", "RocksDB"]),
     .testTarget(

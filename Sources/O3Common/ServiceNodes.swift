@@ -77,6 +77,19 @@ public struct ServiceIdentity: Sendable, Hashable {
   }
 }
 
+extension ServiceIdentity {
+  /// The number a node's Raft peer id is made from: FNV-1a (64 bits) of its node id, never 0, so
+  /// that every server of the service derives the same id from the configuration alone.
+  public static func peerNumber(of nodeID: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in nodeID.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01b3
+    }
+    return hash == 0 ? 1 : hash
+  }
+}
+
 /// A node of a service, as its address book keeps it.
 public protocol ServiceNode: Sendable {
   var nodeID: String { get }

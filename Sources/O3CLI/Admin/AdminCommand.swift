@@ -5,7 +5,8 @@ import OzoneManager
 /// `o3 admin`: operate the OM service (Ozone's `ozone admin`).
 struct AdminCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "admin", abstract: "Administer the OM service (like 'ozone admin').", subcommands: [OMAdminCommand.self])
+    commandName: "admin", abstract: "Administer the OM and SCM services (like 'ozone admin').",
+    subcommands: [OMAdminCommand.self, SCMAdminCommand.self])
 }
 
 /// `o3 admin om`: the OM service's Raft group.

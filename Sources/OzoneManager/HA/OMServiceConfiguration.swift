@@ -82,12 +82,7 @@ public struct OMServiceConfiguration: Sendable {
 
   /// FNV-1a of the node id: stable across processes and restarts, never 0.
   public static func peerID(of nodeID: String) -> PeerID {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in nodeID.utf8 {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x0000_0100_0000_01b3
-    }
-    return PeerID(hash == 0 ? 1 : hash)
+    PeerID(ServiceIdentity.peerNumber(of: nodeID))
   }
 
   public func node(withPeerID peer: PeerID) -> OMNodeDetails? { nodes.first { $0.peerID == peer } }

@@ -1,12 +1,8 @@
-/// The position of a transaction in the replicated log is LogPosition's `TermIndex`, the same type
-/// the consensus core uses; re-exported so that the OM's modules, whose API speaks of applied and
-/// flushed positions, see it through this module and never import the consensus core.
-@_exported import LogPosition
-
+/// Ozone's `TransactionInfo` text, persisted by the OM (om.db) and SCM (scm.db) alike.
 extension TermIndex {
-  /// Ozone's text for a transaction's position, `term#index` (its `TransactionInfo`): the
-  /// transactionInfoTable row and the checkpoint's term#index header. Persisted and sent between
-  /// OMs, so it must not change; `description` is Raft's `term/index`, for people.
+  /// Ozone's text for a transaction's position, `term#index` (its `TransactionInfo`): the OM's
+  /// transactionInfoTable row and checkpoint header, SCM's scmTransactionInfos row. Persisted and
+  /// sent between servers, so it must not change; `description` is Raft's `term/index`, for people.
   public var transactionInfoText: String { "\(term)#\(index)" }
 
   /// `transactionInfoText` as stored.
