@@ -164,7 +164,7 @@ let package = Package(
     .executableTarget(
       name: "O3CLI",
       dependencies: [
-        "OzoneManager", "OzoneClient", "O3Common", "O3Service", "OMProto", "StorageContainerManager", "SCMProto",
+        "OzoneManager", "OzoneClient", "O3Common", "O3Service", "O3Threads", "OMProto", "StorageContainerManager", "SCMProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

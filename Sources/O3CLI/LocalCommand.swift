@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import O3Common
 import O3Service
+import O3Threads
 import OzoneManager
 
 /// `o3 local`: the OM service `omservice` — three OMs on 127.0.0.1 — with one command.
@@ -42,7 +43,8 @@ struct LocalCommand: AsyncParsableCommand {
       throw CommandFailure(message: "\(error)", exitCode: 2)
     }
     try Self.requireFreePorts(layout)
-    let service = try prepare(layout)
+    // Writing the files and creating the databases fsyncs: on a thread of its own, not the pool.
+    let service = try await onOwnThread("local-prepare") { [overrides] in try Self.prepare(layout, overrides: overrides) }
     let processes = try LocalOMProcesses.start(layout)
     // Whatever ends this command, no OM outlives it.
     defer { processes.kill() }
@@ -64,7 +66,7 @@ struct LocalCommand: AsyncParsableCommand {
   ///
   /// Refuses a directory where only some OMs are initialised (an older single-OM `o3 local`, or
   /// a node's data removed by hand): such a node would start a Raft group of its own.
-  private func prepare(_ layout: LocalServiceLayout) throws -> OMServiceConfiguration {
+  private static func prepare(_ layout: LocalServiceLayout, overrides: [String]) throws -> OMServiceConfiguration {
     do {
       let configurations = try layout.nodes.map { try layout.serverConfiguration($0, overrides: overrides) }
       let storages = try configurations.map { try OMStorage(configuration: $0) }

@@ -94,7 +94,7 @@ final class OMFaultCluster: Sendable {
       for node in nodes {
         let configuration = try cluster.serverConfiguration(node, peerPorts: peerPorts, overrides: overrides)
         try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
-        try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
+        try await writeTextFile(LocalServiceLayout.hadoopXML(configuration), to: node.configurationFile)
         _ = try await OMStorage(configuration: configuration).initialize()
       }
       for node in nodes { try await cluster.launch(node.nodeID) }

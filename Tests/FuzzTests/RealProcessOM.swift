@@ -47,7 +47,7 @@ final class RealProcessOM: FuzzTarget, @unchecked Sendable {
     try await OMStorage(configuration: OzoneConfiguration(values)).initialize()
     let properties = values.sorted { $0.key < $1.key }.map { "<property><name>\($0.key)</name><value>\($0.value)</value></property>" }
     let configurationFile = om.directory.path + "/ozone-site.xml"
-    try ("<configuration>" + properties.joined() + "</configuration>\n").write(toFile: configurationFile, atomically: true, encoding: .utf8)
+    try await writeTextFile("<configuration>" + properties.joined() + "</configuration>\n", to: configurationFile)
     om.process = try await ManagedProcess.start(
       executable: binaryPath, arguments: ["om", "--conf", configurationFile], output: .collected)
     try await waitUntil("the OM logged its ports", timeout: .seconds(120)) {

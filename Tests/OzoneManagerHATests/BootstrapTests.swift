@@ -17,13 +17,13 @@ import Testing
     try await cluster.waitUntil("the load is under way") { writes.count >= 200 }
 
     // The operator lists om4 in every running OM's file (they re-read it when asked) and in its own.
-    for node in cluster.foundingNodeIDs + ["om4"] { try cluster.writeConfiguration(node, listing: cluster.layout) }
+    for node in cluster.foundingNodeIDs + ["om4"] { try await cluster.writeConfiguration(node, listing: cluster.layout) }
     let om4 = try await cluster.launch("om4", ["--bootstrap"])
     let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
     try #require(joined, "om4 did not join:\n\(om4.standardOutput)\n\(om4.standardError)")
     #expect(om4.standardOutput.contains("the configurations of om1,om2,om3 list om4"))
     #expect(om4.standardError.contains("checkpoint"), "om4 caught up past the leader's purged log by a checkpoint")
-    let clientFile = try cluster.clientConfigurationFile(listing: cluster.layout)
+    let clientFile = try await cluster.clientConfigurationFile(listing: cluster.layout)
     try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(clientFile)["om4"] == "FOLLOWER" }
 
     let atJoin = writes.count
@@ -65,8 +65,8 @@ import Testing
     let cluster = try await MembershipCluster.start()
     defer { cluster.stopAll() }
     // Only om2's file lists om4 yet.
-    try cluster.writeConfiguration("om2", listing: cluster.layout)
-    try cluster.writeConfiguration("om4", listing: cluster.layout)
+    try await cluster.writeConfiguration("om2", listing: cluster.layout)
+    try await cluster.writeConfiguration("om4", listing: cluster.layout)
 
     let refused = try await O3Binary.run(["om", "--conf", cluster.configurationFile("om4"), "--bootstrap"])
     #expect(refused.exitCode == 1)
@@ -79,7 +79,7 @@ import Testing
     let joined = await om4.waitForOutput(containing: "om4 joined the OM service as a voter")
     try #require(joined, "om4 did not join:\n\(om4.standardOutput)\n\(om4.standardError)")
     // Roles follows the leader's membership, so om4 shows even through a file that does not list it.
-    let threeNodeFile = try cluster.clientConfigurationFile(listing: cluster.founders)
+    let threeNodeFile = try await cluster.clientConfigurationFile(listing: cluster.founders)
     try await cluster.waitUntil("roles shows om4 as a follower") { try await cluster.roles(threeNodeFile)["om4"] == "FOLLOWER" }
 
     let client = try await cluster.client()

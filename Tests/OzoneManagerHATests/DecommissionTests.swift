@@ -17,7 +17,7 @@ import Testing
 
     let leader = try await cluster.leader()
     let follower = try #require(cluster.foundingNodeIDs.first { $0 != leader })
-    let clientFile = try cluster.clientConfigurationFile(listing: cluster.founders)
+    let clientFile = try await cluster.clientConfigurationFile(listing: cluster.founders)
     let result = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", follower, "--conf", clientFile])
     #expect(result.exitCode == 0, "decommission: \(result.standardError)")
     #expect(result.standardOutput.contains("Decommissioned OM \(follower)"), "\(result.standardOutput)")
@@ -50,7 +50,7 @@ import Testing
       let status = try? await OMAdminClient.roles(at: cluster.address(of: leader), timeout: .seconds(2))
       return status?.peer(down)?.recentlyActive == false
     }
-    let clientFile = try cluster.clientConfigurationFile(listing: cluster.founders)
+    let clientFile = try await cluster.clientConfigurationFile(listing: cluster.founders)
 
     // Removing the live follower would leave the leader alone of two voters: refused.
     let refused = try await O3Binary.run(["admin", "om", "decommission", "--nodeid", up, "--conf", clientFile])

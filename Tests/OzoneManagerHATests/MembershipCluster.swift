@@ -1,4 +1,5 @@
 import Foundation
+import O3TestSupport
 import O3Common
 import OMProto
 import OzoneClient
@@ -32,7 +33,7 @@ final class MembershipCluster: @unchecked Sendable {
   static func start() async throws -> MembershipCluster {
     let cluster = try MembershipCluster()
     for node in cluster.founders.nodes {
-      try cluster.writeConfiguration(node.nodeID, listing: cluster.founders)
+      try await cluster.writeConfiguration(node.nodeID, listing: cluster.founders)
       try await OMStorage(configuration: try cluster.founders.serverConfiguration(node, overrides: overrides)).initialize()
     }
     for node in cluster.founders.nodes { try await cluster.launch(node.nodeID) }
@@ -45,16 +46,16 @@ final class MembershipCluster: @unchecked Sendable {
   func configurationFile(_ nodeID: String) -> String { node(nodeID).configurationFile }
 
   /// Writes `nodeID`'s ozone-site.xml listing the nodes of `service` (what an operator edits).
-  func writeConfiguration(_ nodeID: String, listing service: LocalServiceLayout) throws {
+  func writeConfiguration(_ nodeID: String, listing service: LocalServiceLayout) async throws {
     let configuration = try service.serverConfiguration(node(nodeID), overrides: Self.overrides)
     try FileManager.default.createDirectory(atPath: node(nodeID).directory, withIntermediateDirectories: true)
-    try LocalServiceLayout.hadoopXML(configuration).write(toFile: configurationFile(nodeID), atomically: true, encoding: .utf8)
+    try await writeTextFile(LocalServiceLayout.hadoopXML(configuration), to: configurationFile(nodeID))
   }
 
   /// A client configuration file listing the nodes of `service`.
-  func clientConfigurationFile(listing service: LocalServiceLayout) throws -> String {
+  func clientConfigurationFile(listing service: LocalServiceLayout) async throws -> String {
     let path = "\(directory.path)/client-\(service.nodes.count).xml"
-    try LocalServiceLayout.hadoopXML(service.clientConfiguration).write(toFile: path, atomically: true, encoding: .utf8)
+    try await writeTextFile(LocalServiceLayout.hadoopXML(service.clientConfiguration), to: path)
     return path
   }
 

@@ -77,7 +77,7 @@ final class ProcessCluster: @unchecked Sendable {
     for node in layout.nodes {
       let configuration = try layout.serverConfiguration(node, overrides: ["ozone.om.ratis.minimum.timeout=1s"])
       try FileManager.default.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
-      try LocalServiceLayout.hadoopXML(configuration).write(toFile: node.configurationFile, atomically: true, encoding: .utf8)
+      try await writeTextFile(LocalServiceLayout.hadoopXML(configuration), to: node.configurationFile)
       try await OMStorage(configuration: configuration).initialize()
     }
     for node in cluster.nodeIDs { try await cluster.launch(node) }

@@ -5,7 +5,7 @@ import Testing
 
 /// The small pieces under the core: storage ranges, the inflight ring, configuration bounds,
 /// the Ready contract and determinism.
-@Suite(.watchdog) struct CoreUnitTests {
+@Suite(.watchdog, .ownThreads) struct CoreUnitTests {
   private func storage(terms: [UInt64]) -> MemoryRaftStorage {
     Fixture.storage(terms: terms)
   }

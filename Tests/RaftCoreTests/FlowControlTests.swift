@@ -5,7 +5,7 @@ import Testing
 
 /// Per-follower flow control (etcd-raft's probe / replicate / snapshot states), message and
 /// inflight bounds, and the bound on uncommitted bytes.
-@Suite(.watchdog) struct FlowControlTests {
+@Suite(.watchdog, .ownThreads) struct FlowControlTests {
   private func appends(_ messages: [RaftMessage], to peer: PeerID) -> [AppendRequest] {
     messages.compactMap { message in
       if case .append(let request) = message.body, message.to == peer { return request } else { return nil }

@@ -5,7 +5,7 @@ import Testing
 
 /// Raft paper §5.1 (basics) and §5.2 (leader election). Each test quotes the sentences it
 /// checks.
-@Suite(.watchdog) struct PaperElectionTests {
+@Suite(.watchdog, .ownThreads) struct PaperElectionTests {
   /// §5.1: "If one server's current term is smaller than the other's, then it updates its
   /// current term to the larger value. If a candidate or leader discovers that its term is out
   /// of date, it immediately reverts to follower state."

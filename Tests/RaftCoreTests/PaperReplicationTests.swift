@@ -4,7 +4,7 @@ import Testing
 @testable import RaftCore
 
 /// Raft paper §5.3 (log replication). Each test quotes the sentences it checks.
-@Suite(.watchdog) struct PaperReplicationTests {
+@Suite(.watchdog, .ownThreads) struct PaperReplicationTests {
   /// §5.3: "Once a leader has been elected, it begins servicing client requests ... The leader
   /// appends the command to its log as a new entry, then issues AppendEntries RPCs in parallel
   /// to each of the other servers to replicate the entry."

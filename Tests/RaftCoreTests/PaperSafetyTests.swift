@@ -5,7 +5,7 @@ import Testing
 
 /// Raft paper §5.4 (safety): the election restriction (§5.4.1) and committing entries from
 /// previous terms (§5.4.2).
-@Suite(.watchdog) struct PaperSafetyTests {
+@Suite(.watchdog, .ownThreads) struct PaperSafetyTests {
   /// §5.4.1: "the voter denies its vote if its own log is more up-to-date than that of the
   /// candidate ... If the logs have last entries with different terms, then the log with the
   /// later term is more up-to-date. If the logs end with the same term, then whichever log is

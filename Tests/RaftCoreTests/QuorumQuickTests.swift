@@ -5,7 +5,7 @@ import Testing
 
 /// The quorum arithmetic checked against a dumb reference over many random cases (etcd-raft's
 /// quorum/quick_test.go idea).
-@Suite(.watchdog) struct QuorumQuickTests {
+@Suite(.watchdog, .ownThreads) struct QuorumQuickTests {
   /// The reference: the largest value v such that a majority of voters has reached at least v,
   /// found by trying every candidate value.
   private func dumbCommittedValue(_ values: [UInt64]) -> UInt64 {

@@ -5,7 +5,7 @@ import Testing
 /// Runs every script in testdata/ and compares each command's output with the expected output
 /// written under it. `O3_REWRITE_SCENARIOS=1 swift test --filter Scenario` rewrites the expected
 /// outputs instead; review the diff before committing it.
-@Suite(.watchdog) struct ScenarioTests {
+@Suite(.watchdog, .ownThreads) struct ScenarioTests {
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("testdata")
 

@@ -5,7 +5,7 @@ import Testing
 
 /// Notification-mode snapshots: a follower that needs compacted entries is told the leader's
 /// compaction point and reports the checkpoint its state machine installed.
-@Suite(.watchdog) struct SnapshotNoticeTests {
+@Suite(.watchdog, .ownThreads) struct SnapshotNoticeTests {
   /// A leader of term 2 over a log compacted through index 4, with a membership change at 3.
   private func compactedLeader() -> TestNode {
     let change = MembershipChange(.addLearner, peer: 4)

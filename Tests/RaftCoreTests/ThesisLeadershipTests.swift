@@ -5,7 +5,7 @@ import Testing
 
 /// Raft thesis §3.10 (leadership transfer), §9.6 (pre-vote), §6.2 / §4.2.3 (check-quorum and
 /// ignoring disruptive vote requests).
-@Suite(.watchdog) struct ThesisLeadershipTests {
+@Suite(.watchdog, .ownThreads) struct ThesisLeadershipTests {
   /// §3.10: "the prior leader sends its log entries to the target server ... then sends a
   /// TimeoutNow request to the target server. This request has the same effect as the target
   /// server's election timer firing." Proposals are refused meanwhile.

@@ -6,7 +6,7 @@ import Testing
 /// Raft paper §6 and thesis chapter 4 (cluster membership changes), with O3's choice: a membership takes
 /// effect when its entry is appended (§4.1), one server changes at a time, and a leader changes
 /// membership only after committing an entry of its own term.
-@Suite(.watchdog) struct ThesisMembershipTests {
+@Suite(.watchdog, .ownThreads) struct ThesisMembershipTests {
   /// §4.1: "a server always uses the latest configuration in its log, regardless of whether
   /// the entry is committed." A follower adopts the change as soon as it appends it.
   @Test func followerAdoptsMembershipOnAppend() {

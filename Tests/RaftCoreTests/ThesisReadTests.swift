@@ -5,7 +5,7 @@ import Testing
 
 /// Raft paper §8 ("read-only operations can be handled without writing anything into the log")
 /// and thesis §6.4 (processing read-only queries more efficiently) and §6.4.1 (leases).
-@Suite(.watchdog) struct ThesisReadTests {
+@Suite(.watchdog, .ownThreads) struct ThesisReadTests {
   private func readStates(_ node: inout TestNode) -> [ReadState] { node.persistReady().readStates }
 
   private func heartbeats(_ messages: [RaftMessage]) -> [(to: PeerID, round: UInt64)] {

@@ -43,7 +43,7 @@
           addresses[child] = "127.0.0.1:\(readFile(directory, "\(child).port")!)"
         }
         let book = Self.peers.map { "\($0) \(addresses[$0]!)" }.joined(separator: "\n")
-        try writeFileAtomically(directory, "addresses", book)
+        try await writeFileAtomically(directory, "addresses", book)
 
         let problems = await Self.exchange(as: me, addressBook: book, directory: directory)
         #expect(problems == [])
@@ -72,13 +72,13 @@
       let directory = try #require(ProcessInfo.processInfo.environment[Self.directoryVariable])
       try await withEventLoopGroup { group in
         let me = try await TestPeer.start(id, group: group)
-        try writeFileAtomically(directory, "\(id).port", "\(me.transport.localPort)")
+        try await writeFileAtomically(directory, "\(id).port", "\(me.transport.localPort)")
         try await waitUntil("the parent wrote the address book") {
           readFile(directory, "addresses") != nil
         }
         let problems = await Self.exchange(
           as: me, addressBook: readFile(directory, "addresses")!, directory: directory)
-        try writeFileAtomically(
+        try await writeFileAtomically(
           directory, "\(id).result", problems.isEmpty ? "ok" : problems.joined(separator: "; "))
         #expect(problems == [])
         try await waitUntil("peer 1 says stop") {
@@ -99,7 +99,7 @@
       }
       let others = peers.filter { $0 != me.id }
       do {
-        try writeFileAtomically(directory, "\(me.id).ready", "")
+        try await writeFileAtomically(directory, "\(me.id).ready", "")
         try await waitUntil("every peer knows the others' addresses") {
           peers.allSatisfy { readFile(directory, "\($0).ready") != nil }
         }
@@ -143,8 +143,9 @@
     try? String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)
   }
 
-  /// Writes through a temporary name and a rename, so a reader never sees half a file.
-  private func writeFileAtomically(_ directory: String, _ name: String, _ text: String) throws {
-    try text.write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8)
+  /// Writes through a temporary name and a rename, so a reader never sees half a file (off the
+  /// cooperative pool: the write fsyncs).
+  private func writeFileAtomically(_ directory: String, _ name: String, _ text: String) async throws {
+    try await writeTextFile(text, to: "\(directory)/\(name)")
   }
 #endif

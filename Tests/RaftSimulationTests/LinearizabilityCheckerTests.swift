@@ -6,7 +6,7 @@ import Testing
 ///
 /// Each history is written as intervals on a logical clock; `nil` as a return time means the
 /// client never learned the outcome (return = ∞).
-@Suite(.watchdog) struct LinearizabilityCheckerTests {
+@Suite(.watchdog, .ownThreads) struct LinearizabilityCheckerTests {
   typealias Operation = HistoryOperation<KeyValueInput, KeyValueOutput>
 
   let checker = LinearizabilityChecker(model: KeyValueModel())

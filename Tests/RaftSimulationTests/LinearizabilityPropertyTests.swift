@@ -5,7 +5,7 @@ import Testing
 /// The checker against a store that is linearizable by construction (the "dumb" oracle):
 /// every history such a store produces must be accepted, and altering what one read saw must
 /// usually be caught.
-@Suite(.watchdog) struct LinearizabilityPropertyTests {
+@Suite(.watchdog, .ownThreads) struct LinearizabilityPropertyTests {
   static let historyCount = 300
   let checker = LinearizabilityChecker(model: KeyValueModel())
 

@@ -4,7 +4,7 @@ import Testing
 
 /// RaftCore defects the simulator found, reduced to a few direct steps so that they stay
 /// fixed. Each test describes the defect as it was and checks the fixed behaviour.
-@Suite(.watchdog) struct RaftCoreFindingsTests {
+@Suite(.watchdog, .ownThreads) struct RaftCoreFindingsTests {
   static let voters: [PeerID] = [1, 2, 3]
 
   static func follower(_ id: PeerID, voters: [PeerID]) throws -> (

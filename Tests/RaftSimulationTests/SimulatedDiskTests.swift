@@ -6,7 +6,7 @@ import Testing
 
 /// The simulated disk: what survives a crash is the synced part plus a byte prefix of the
 /// rest, and recovery keeps exactly the whole frames of that prefix.
-@Suite(.watchdog) struct SimulatedDiskTests {
+@Suite(.watchdog, .ownThreads) struct SimulatedDiskTests {
   static let membership = Membership(voters: [1, 2, 3])
 
   static func entry(_ term: UInt64, _ index: UInt64, _ text: String) -> LogEntry {

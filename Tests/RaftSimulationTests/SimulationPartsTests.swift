@@ -5,7 +5,7 @@ import Testing
 @testable import RaftSimulation
 
 /// The small deterministic parts the simulator is built from.
-@Suite(.watchdog) struct SimulationPartsTests {
+@Suite(.watchdog, .ownThreads) struct SimulationPartsTests {
   @Test func randomIsFixedBySeedAndStaysInBounds() {
     var first = SimulationRandom(seed: 99)
     var second = SimulationRandom(seed: 99)
