@@ -26,6 +26,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
   ],
   targets: [
     // MARK: leaves (no project dependency)
@@ -138,6 +139,19 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
+    // MARK: Datanode: identity, volumes, the conversation with SCM (containers and pipelines next).
+    .target(
+      name: "Datanode",
+      dependencies: [
+        "StorageContainerManager", "SCMProto", "O3Common", "O3Threads", "O3RPC", "O3Service",
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
     // MARK: Ozone Manager: the server (Server/, HA/, Checkpoint/, HTTP/, Admin/), the client, the CLI
     .target(
       name: "OzoneManager",
@@ -165,6 +179,7 @@ let package = Package(
       name: "O3CLI",
       dependencies: [
         "OzoneManager", "OzoneClient", "O3Common", "O3Service", "O3Threads", "OMProto", "StorageContainerManager", "SCMProto",
+        "Datanode",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

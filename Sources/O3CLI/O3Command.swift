@@ -9,7 +9,7 @@ struct O3Command: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "o3",
     abstract: "O3: Apache Ozone's Ozone Manager, highly available, in Swift.",
-    subcommands: [OMCommand.self, SCMCommand.self, ShellCommand.self, AdminCommand.self, FreonCommand.self, LocalCommand.self])
+    subcommands: [OMCommand.self, SCMCommand.self, DatanodeCommand.self, ShellCommand.self, AdminCommand.self, FreonCommand.self, LocalCommand.self])
 
   /// Ozone's shell exits 2 on a usage error (picocli) and 255 on a failed operation.
   static func main() async {

@@ -215,6 +215,102 @@ public nonisolated enum SCMPipelineState: SwiftProtobuf.Enum, Swift.CaseIterable
 
 }
 
+public nonisolated enum SCMNodeOperationalState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case inService // = 1
+  case enteringMaintenance // = 2
+  case inMaintenance // = 3
+  case decommissioning // = 4
+  case decommissioned // = 5
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .inService
+    case 2: self = .enteringMaintenance
+    case 3: self = .inMaintenance
+    case 4: self = .decommissioning
+    case 5: self = .decommissioned
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .inService: return 1
+    case .enteringMaintenance: return 2
+    case .inMaintenance: return 3
+    case .decommissioning: return 4
+    case .decommissioned: return 5
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [SCMNodeOperationalState] = [
+    .unspecified,
+    .inService,
+    .enteringMaintenance,
+    .inMaintenance,
+    .decommissioning,
+    .decommissioned,
+  ]
+
+}
+
+public nonisolated enum SCMNodeState: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case healthy // = 1
+  case stale // = 2
+  case dead // = 3
+  case healthyReadonly // = 6
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .healthy
+    case 2: self = .stale
+    case 3: self = .dead
+    case 6: self = .healthyReadonly
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .healthy: return 1
+    case .stale: return 2
+    case .dead: return 3
+    case .healthyReadonly: return 6
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [SCMNodeState] = [
+    .unspecified,
+    .healthy,
+    .stale,
+    .dead,
+    .healthyReadonly,
+  ]
+
+}
+
 public nonisolated enum SCMStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -454,7 +550,10 @@ public nonisolated enum SCMBlockCommandType: SwiftProtobuf.Enum, Swift.CaseItera
 public nonisolated enum SCMAdminCommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
+  case adminQueryNode // = 8
   case adminGetScmInfo // = 17
+  case adminInSafeMode // = 20
+  case adminGetSafeModeRuleStatuses // = 34
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -464,7 +563,10 @@ public nonisolated enum SCMAdminCommandType: SwiftProtobuf.Enum, Swift.CaseItera
   public init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .unspecified
+    case 8: self = .adminQueryNode
     case 17: self = .adminGetScmInfo
+    case 20: self = .adminInSafeMode
+    case 34: self = .adminGetSafeModeRuleStatuses
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -472,7 +574,10 @@ public nonisolated enum SCMAdminCommandType: SwiftProtobuf.Enum, Swift.CaseItera
   public var rawValue: Int {
     switch self {
     case .unspecified: return 0
+    case .adminQueryNode: return 8
     case .adminGetScmInfo: return 17
+    case .adminInSafeMode: return 20
+    case .adminGetSafeModeRuleStatuses: return 34
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -480,7 +585,52 @@ public nonisolated enum SCMAdminCommandType: SwiftProtobuf.Enum, Swift.CaseItera
   // The compiler won't synthesize support with the UNRECOGNIZED case.
   public static let allCases: [SCMAdminCommandType] = [
     .unspecified,
+    .adminQueryNode,
     .adminGetScmInfo,
+    .adminInSafeMode,
+    .adminGetSafeModeRuleStatuses,
+  ]
+
+}
+
+public nonisolated enum SCMDatanodeCommandType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case getVersion // = 1
+  case register // = 2
+  case sendHeartbeat // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .getVersion
+    case 2: self = .register
+    case 3: self = .sendHeartbeat
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .getVersion: return 1
+    case .register: return 2
+    case .sendHeartbeat: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [SCMDatanodeCommandType] = [
+    .unspecified,
+    .getVersion,
+    .register,
+    .sendHeartbeat,
   ]
 
 }
@@ -533,14 +683,8 @@ public nonisolated struct SCMDatanodeDetails: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var uuid: SCMUUID128 {
-    get {_uuid ?? SCMUUID128()}
-    set {_uuid = newValue}
-  }
-  /// Returns true if `uuid` has been explicitly set.
-  public var hasUuid: Bool {self._uuid != nil}
-  /// Clears the value of `uuid`. Subsequent reads from it will return its default value.
-  public mutating func clearUuid() {self._uuid = nil}
+  /// The datanode's uuid, as text (Ozone's DatanodeDetailsProto.uuid).
+  public var uuid: String = String()
 
   public var ipAddress: String = String()
 
@@ -548,11 +692,13 @@ public nonisolated struct SCMDatanodeDetails: Sendable {
 
   public var ports: [SCMDatanodePort] = []
 
+  public var persistedOpState: SCMNodeOperationalState = .unspecified
+
+  public var currentVersion: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _uuid: SCMUUID128? = nil
 }
 
 public nonisolated struct SCMPipeline: Sendable {
@@ -849,6 +995,15 @@ public nonisolated struct SCMAdminRequest: Sendable {
 
   public var traceID: String = String()
 
+  public var queryNodeRequest: SCMQueryNodeRequest {
+    get {_queryNodeRequest ?? SCMQueryNodeRequest()}
+    set {_queryNodeRequest = newValue}
+  }
+  /// Returns true if `queryNodeRequest` has been explicitly set.
+  public var hasQueryNodeRequest: Bool {self._queryNodeRequest != nil}
+  /// Clears the value of `queryNodeRequest`. Subsequent reads from it will return its default value.
+  public mutating func clearQueryNodeRequest() {self._queryNodeRequest = nil}
+
   public var getScmInfoRequest: SCMGetScmInfoRequest {
     get {_getScmInfoRequest ?? SCMGetScmInfoRequest()}
     set {_getScmInfoRequest = newValue}
@@ -862,7 +1017,96 @@ public nonisolated struct SCMAdminRequest: Sendable {
 
   public init() {}
 
+  fileprivate var _queryNodeRequest: SCMQueryNodeRequest? = nil
   fileprivate var _getScmInfoRequest: SCMGetScmInfoRequest? = nil
+}
+
+/// Every datanode SCM knows (optionally those in one health state).
+public nonisolated struct SCMQueryNodeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var state: SCMNodeState = .unspecified
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMNodeInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datanodeDetails: SCMDatanodeDetails {
+    get {_datanodeDetails ?? SCMDatanodeDetails()}
+    set {_datanodeDetails = newValue}
+  }
+  /// Returns true if `datanodeDetails` has been explicitly set.
+  public var hasDatanodeDetails: Bool {self._datanodeDetails != nil}
+  /// Clears the value of `datanodeDetails`. Subsequent reads from it will return its default value.
+  public mutating func clearDatanodeDetails() {self._datanodeDetails = nil}
+
+  public var nodeState: SCMNodeState = .unspecified
+
+  public var opState: SCMNodeOperationalState = .unspecified
+
+  public var storageReports: [SCMStorageReport] = []
+
+  /// Milliseconds since the last heartbeat SCM received from the node.
+  public var millisecondsSinceLastHeartbeat: Int64 = 0
+
+  /// The pipelines the node is a member of (none until pipelines are built).
+  public var pipelines: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _datanodeDetails: SCMDatanodeDetails? = nil
+}
+
+public nonisolated struct SCMQueryNodeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datanodes: [SCMNodeInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMSafeModeRuleStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var ruleName: String = String()
+
+  public var validate: Bool = false
+
+  public var statusText: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMSafeModeStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var inSafeMode: Bool = false
+
+  public var rules: [SCMSafeModeRuleStatus] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct SCMAdminResponse: Sendable {
@@ -884,6 +1128,15 @@ public nonisolated struct SCMAdminResponse: Sendable {
 
   public var leaderAddress: String = String()
 
+  public var queryNodeResponse: SCMQueryNodeResponse {
+    get {_queryNodeResponse ?? SCMQueryNodeResponse()}
+    set {_queryNodeResponse = newValue}
+  }
+  /// Returns true if `queryNodeResponse` has been explicitly set.
+  public var hasQueryNodeResponse: Bool {self._queryNodeResponse != nil}
+  /// Clears the value of `queryNodeResponse`. Subsequent reads from it will return its default value.
+  public mutating func clearQueryNodeResponse() {self._queryNodeResponse = nil}
+
   public var getScmInfoResponse: SCMGetScmInfoResponse {
     get {_getScmInfoResponse ?? SCMGetScmInfoResponse()}
     set {_getScmInfoResponse = newValue}
@@ -893,11 +1146,403 @@ public nonisolated struct SCMAdminResponse: Sendable {
   /// Clears the value of `getScmInfoResponse`. Subsequent reads from it will return its default value.
   public mutating func clearGetScmInfoResponse() {self._getScmInfoResponse = nil}
 
+  public var safeModeStatus: SCMSafeModeStatus {
+    get {_safeModeStatus ?? SCMSafeModeStatus()}
+    set {_safeModeStatus = newValue}
+  }
+  /// Returns true if `safeModeStatus` has been explicitly set.
+  public var hasSafeModeStatus: Bool {self._safeModeStatus != nil}
+  /// Clears the value of `safeModeStatus`. Subsequent reads from it will return its default value.
+  public mutating func clearSafeModeStatus() {self._safeModeStatus = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
+  fileprivate var _queryNodeResponse: SCMQueryNodeResponse? = nil
   fileprivate var _getScmInfoResponse: SCMGetScmInfoResponse? = nil
+  fileprivate var _safeModeStatus: SCMSafeModeStatus? = nil
+}
+
+public nonisolated struct SCMDatanodeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var cmdType: SCMDatanodeCommandType = .unspecified
+
+  public var traceID: String = String()
+
+  public var getVersionRequest: SCMVersionRequest {
+    get {_getVersionRequest ?? SCMVersionRequest()}
+    set {_getVersionRequest = newValue}
+  }
+  /// Returns true if `getVersionRequest` has been explicitly set.
+  public var hasGetVersionRequest: Bool {self._getVersionRequest != nil}
+  /// Clears the value of `getVersionRequest`. Subsequent reads from it will return its default value.
+  public mutating func clearGetVersionRequest() {self._getVersionRequest = nil}
+
+  public var registerRequest: SCMRegisterRequest {
+    get {_registerRequest ?? SCMRegisterRequest()}
+    set {_registerRequest = newValue}
+  }
+  /// Returns true if `registerRequest` has been explicitly set.
+  public var hasRegisterRequest: Bool {self._registerRequest != nil}
+  /// Clears the value of `registerRequest`. Subsequent reads from it will return its default value.
+  public mutating func clearRegisterRequest() {self._registerRequest = nil}
+
+  public var sendHeartbeatRequest: SCMHeartbeatRequest {
+    get {_sendHeartbeatRequest ?? SCMHeartbeatRequest()}
+    set {_sendHeartbeatRequest = newValue}
+  }
+  /// Returns true if `sendHeartbeatRequest` has been explicitly set.
+  public var hasSendHeartbeatRequest: Bool {self._sendHeartbeatRequest != nil}
+  /// Clears the value of `sendHeartbeatRequest`. Subsequent reads from it will return its default value.
+  public mutating func clearSendHeartbeatRequest() {self._sendHeartbeatRequest = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _getVersionRequest: SCMVersionRequest? = nil
+  fileprivate var _registerRequest: SCMRegisterRequest? = nil
+  fileprivate var _sendHeartbeatRequest: SCMHeartbeatRequest? = nil
+}
+
+public nonisolated struct SCMDatanodeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var cmdType: SCMDatanodeCommandType = .unspecified
+
+  public var traceID: String = String()
+
+  public var success: Bool = false
+
+  public var message: String = String()
+
+  public var status: SCMStatus = .unspecified
+
+  public var getVersionResponse: SCMVersionResponse {
+    get {_getVersionResponse ?? SCMVersionResponse()}
+    set {_getVersionResponse = newValue}
+  }
+  /// Returns true if `getVersionResponse` has been explicitly set.
+  public var hasGetVersionResponse: Bool {self._getVersionResponse != nil}
+  /// Clears the value of `getVersionResponse`. Subsequent reads from it will return its default value.
+  public mutating func clearGetVersionResponse() {self._getVersionResponse = nil}
+
+  public var registerResponse: SCMRegisteredResponse {
+    get {_registerResponse ?? SCMRegisteredResponse()}
+    set {_registerResponse = newValue}
+  }
+  /// Returns true if `registerResponse` has been explicitly set.
+  public var hasRegisterResponse: Bool {self._registerResponse != nil}
+  /// Clears the value of `registerResponse`. Subsequent reads from it will return its default value.
+  public mutating func clearRegisterResponse() {self._registerResponse = nil}
+
+  public var sendHeartbeatResponse: SCMHeartbeatResponse {
+    get {_sendHeartbeatResponse ?? SCMHeartbeatResponse()}
+    set {_sendHeartbeatResponse = newValue}
+  }
+  /// Returns true if `sendHeartbeatResponse` has been explicitly set.
+  public var hasSendHeartbeatResponse: Bool {self._sendHeartbeatResponse != nil}
+  /// Clears the value of `sendHeartbeatResponse`. Subsequent reads from it will return its default value.
+  public mutating func clearSendHeartbeatResponse() {self._sendHeartbeatResponse = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _getVersionResponse: SCMVersionResponse? = nil
+  fileprivate var _registerResponse: SCMRegisteredResponse? = nil
+  fileprivate var _sendHeartbeatResponse: SCMHeartbeatResponse? = nil
+}
+
+public nonisolated struct SCMKeyValue: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var key: String = String()
+
+  public var value: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMVersionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Keys `scmUuid` and `clusterID`, as Ozone's SCMNodeManager.getVersion answers.
+public nonisolated struct SCMVersionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var softwareVersion: UInt32 = 0
+
+  public var keys: [SCMKeyValue] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMStorageReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var storageUuid: String = String()
+
+  public var storageLocation: String = String()
+
+  public var capacity: UInt64 = 0
+
+  public var scmUsed: UInt64 = 0
+
+  public var remaining: UInt64 = 0
+
+  public var failed: Bool = false
+
+  public var committed: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMNodeReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var storageReport: [SCMStorageReport] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct SCMRegisterRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datanodeDetails: SCMDatanodeDetails {
+    get {_datanodeDetails ?? SCMDatanodeDetails()}
+    set {_datanodeDetails = newValue}
+  }
+  /// Returns true if `datanodeDetails` has been explicitly set.
+  public var hasDatanodeDetails: Bool {self._datanodeDetails != nil}
+  /// Clears the value of `datanodeDetails`. Subsequent reads from it will return its default value.
+  public mutating func clearDatanodeDetails() {self._datanodeDetails = nil}
+
+  public var nodeReport: SCMNodeReport {
+    get {_nodeReport ?? SCMNodeReport()}
+    set {_nodeReport = newValue}
+  }
+  /// Returns true if `nodeReport` has been explicitly set.
+  public var hasNodeReport: Bool {self._nodeReport != nil}
+  /// Clears the value of `nodeReport`. Subsequent reads from it will return its default value.
+  public mutating func clearNodeReport() {self._nodeReport = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _datanodeDetails: SCMDatanodeDetails? = nil
+  fileprivate var _nodeReport: SCMNodeReport? = nil
+}
+
+public nonisolated struct SCMRegisteredResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var errorCode: SCMRegisteredResponse.ErrorCode = .unspecified
+
+  public var datanodeUuid: String = String()
+
+  public var clusterID: String = String()
+
+  public var hostname: String = String()
+
+  public var ipAddress: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case success // = 1
+    case errorNodeNotPermitted // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .success
+      case 2: self = .errorNodeNotPermitted
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .success: return 1
+      case .errorNodeNotPermitted: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [SCMRegisteredResponse.ErrorCode] = [
+      .unspecified,
+      .success,
+      .errorNodeNotPermitted,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct SCMHeartbeatRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datanodeDetails: SCMDatanodeDetails {
+    get {_datanodeDetails ?? SCMDatanodeDetails()}
+    set {_datanodeDetails = newValue}
+  }
+  /// Returns true if `datanodeDetails` has been explicitly set.
+  public var hasDatanodeDetails: Bool {self._datanodeDetails != nil}
+  /// Clears the value of `datanodeDetails`. Subsequent reads from it will return its default value.
+  public mutating func clearDatanodeDetails() {self._datanodeDetails = nil}
+
+  public var nodeReport: SCMNodeReport {
+    get {_nodeReport ?? SCMNodeReport()}
+    set {_nodeReport = newValue}
+  }
+  /// Returns true if `nodeReport` has been explicitly set.
+  public var hasNodeReport: Bool {self._nodeReport != nil}
+  /// Clears the value of `nodeReport`. Subsequent reads from it will return its default value.
+  public mutating func clearNodeReport() {self._nodeReport = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _datanodeDetails: SCMDatanodeDetails? = nil
+  fileprivate var _nodeReport: SCMNodeReport? = nil
+}
+
+/// What SCM asks a datanode to do, in a heartbeat's answer (Ozone's SCMCommandProto; the
+/// commands of later steps get their messages with them).
+public nonisolated struct SCMCommand: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var commandType: SCMCommand.TypeEnum = .unknownScmCommand
+
+  public var term: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unknownScmCommand // = 0
+    case reregisterCommand // = 1
+    case deleteBlocksCommand // = 2
+    case closeContainerCommand // = 3
+    case deleteContainerCommand // = 4
+    case replicateContainerCommand // = 5
+    case createPipelineCommand // = 6
+    case closePipelineCommand // = 7
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unknownScmCommand
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unknownScmCommand
+      case 1: self = .reregisterCommand
+      case 2: self = .deleteBlocksCommand
+      case 3: self = .closeContainerCommand
+      case 4: self = .deleteContainerCommand
+      case 5: self = .replicateContainerCommand
+      case 6: self = .createPipelineCommand
+      case 7: self = .closePipelineCommand
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unknownScmCommand: return 0
+      case .reregisterCommand: return 1
+      case .deleteBlocksCommand: return 2
+      case .closeContainerCommand: return 3
+      case .deleteContainerCommand: return 4
+      case .replicateContainerCommand: return 5
+      case .createPipelineCommand: return 6
+      case .closePipelineCommand: return 7
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [SCMCommand.TypeEnum] = [
+      .unknownScmCommand,
+      .reregisterCommand,
+      .deleteBlocksCommand,
+      .closeContainerCommand,
+      .deleteContainerCommand,
+      .replicateContainerCommand,
+      .createPipelineCommand,
+      .closePipelineCommand,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct SCMHeartbeatResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var datanodeUuid: String = String()
+
+  public var commands: [SCMCommand] = []
+
+  public var term: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// One replicated state change, applied in log order on every SCM.
@@ -978,6 +1623,14 @@ nonisolated extension SCMPipelineState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PIPELINE_STATE_UNSPECIFIED\0\u{1}PIPELINE_ALLOCATED\0\u{1}PIPELINE_OPEN\0\u{1}PIPELINE_DORMANT\0\u{1}PIPELINE_CLOSED\0")
 }
 
+nonisolated extension SCMNodeOperationalState: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NODE_OPERATIONAL_STATE_UNSPECIFIED\0\u{1}IN_SERVICE\0\u{1}ENTERING_MAINTENANCE\0\u{1}IN_MAINTENANCE\0\u{1}DECOMMISSIONING\0\u{1}DECOMMISSIONED\0")
+}
+
+nonisolated extension SCMNodeState: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NODE_STATE_UNSPECIFIED\0\u{1}HEALTHY\0\u{1}STALE\0\u{1}DEAD\0\u{2}\u{3}HEALTHY_READONLY\0")
+}
+
 nonisolated extension SCMStatus: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}OK\0\u{1}FAILED_TO_LOAD_NODEPOOL\0\u{1}FAILED_TO_FIND_NODE_IN_POOL\0\u{1}FAILED_TO_FIND_HEALTHY_NODES\0\u{1}FAILED_TO_FIND_NODES_WITH_SPACE\0\u{1}FAILED_TO_FIND_SUITABLE_NODE\0\u{1}INVALID_CAPACITY\0\u{1}INVALID_BLOCK_SIZE\0\u{1}SAFE_MODE_EXCEPTION\0\u{1}FAILED_TO_LOAD_OPEN_CONTAINER\0\u{1}FAILED_TO_ALLOCATE_CONTAINER\0\u{1}FAILED_TO_CHANGE_CONTAINER_STATE\0\u{1}FAILED_TO_CHANGE_PIPELINE_STATE\0\u{1}CONTAINER_EXISTS\0\u{1}FAILED_TO_FIND_CONTAINER\0\u{1}FAILED_TO_FIND_CONTAINER_WITH_SPACE\0\u{1}BLOCK_EXISTS\0\u{1}FAILED_TO_FIND_BLOCK\0\u{1}IO_EXCEPTION\0\u{1}UNEXPECTED_CONTAINER_STATE\0\u{1}SCM_NOT_INITIALIZED\0\u{1}DUPLICATE_DATANODE\0\u{1}NO_SUCH_DATANODE\0\u{1}NO_REPLICA_FOUND\0\u{1}FAILED_TO_FIND_ACTIVE_PIPELINE\0\u{1}FAILED_TO_INIT_CONTAINER_PLACEMENT_POLICY\0\u{1}FAILED_TO_ALLOCATE_ENOUGH_BLOCKS\0\u{2}\u{2}INTERNAL_ERROR\0\u{1}FAILED_TO_INIT_PIPELINE_CHOOSE_POLICY\0\u{1}FAILED_TO_INIT_LEADER_CHOOSE_POLICY\0\u{1}SCM_NOT_LEADER\0\u{2}\u{2}PIPELINE_NOT_FOUND\0\u{1}UNKNOWN_PIPELINE_STATE\0\u{1}CONTAINER_NOT_FOUND\0\u{1}CONTAINER_REPLICA_NOT_FOUND\0\u{2}\u{3}INVALID_PIPELINE_STATE\0\u{1}DUPLICATED_PIPELINE_ID\0\u{1}TIMEOUT\0\u{2}\u{3}CONTAINER_ALREADY_CLOSED\0\u{1}CONTAINER_ALREADY_CLOSING\0\u{1}UNSUPPORTED_OPERATION\0")
 }
@@ -987,7 +1640,11 @@ nonisolated extension SCMBlockCommandType: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension SCMAdminCommandType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ADMIN_COMMAND_TYPE_UNSPECIFIED\0\u{2}\u{11}AdminGetScmInfo\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ADMIN_COMMAND_TYPE_UNSPECIFIED\0\u{2}\u{8}AdminQueryNode\0\u{2}\u{9}AdminGetScmInfo\0\u{2}\u{3}AdminInSafeMode\0\u{2}\u{e}AdminGetSafeModeRuleStatuses\0")
+}
+
+nonisolated extension SCMDatanodeCommandType: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DATANODE_COMMAND_TYPE_UNSPECIFIED\0\u{1}GetVersion\0\u{1}Register\0\u{1}SendHeartbeat\0")
 }
 
 nonisolated extension SCMUUID128: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1097,7 +1754,7 @@ nonisolated extension SCMDatanodePort: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension SCMDatanodeDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "DatanodeDetails"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uuid\0\u{1}ipAddress\0\u{1}hostName\0\u{1}ports\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uuid\0\u{1}ipAddress\0\u{1}hostName\0\u{1}ports\0\u{2}\u{4}persistedOpState\0\u{2}\u{2}currentVersion\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1105,23 +1762,21 @@ nonisolated extension SCMDatanodeDetails: SwiftProtobuf.Message, SwiftProtobuf._
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._uuid) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.uuid) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.ipAddress) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.hostName) }()
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.ports) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.persistedOpState) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.currentVersion) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._uuid {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
+    if !self.uuid.isEmpty {
+      try visitor.visitSingularStringField(value: self.uuid, fieldNumber: 1)
+    }
     if !self.ipAddress.isEmpty {
       try visitor.visitSingularStringField(value: self.ipAddress, fieldNumber: 2)
     }
@@ -1131,14 +1786,22 @@ nonisolated extension SCMDatanodeDetails: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.ports.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.ports, fieldNumber: 4)
     }
+    if self.persistedOpState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.persistedOpState, fieldNumber: 8)
+    }
+    if self.currentVersion != 0 {
+      try visitor.visitSingularInt32Field(value: self.currentVersion, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: SCMDatanodeDetails, rhs: SCMDatanodeDetails) -> Bool {
-    if lhs._uuid != rhs._uuid {return false}
+    if lhs.uuid != rhs.uuid {return false}
     if lhs.ipAddress != rhs.ipAddress {return false}
     if lhs.hostName != rhs.hostName {return false}
     if lhs.ports != rhs.ports {return false}
+    if lhs.persistedOpState != rhs.persistedOpState {return false}
+    if lhs.currentVersion != rhs.currentVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1654,7 +2317,7 @@ nonisolated extension SCMGetScmInfoResponse: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension SCMAdminRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "AdminRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{2}\u{f}getScmInfoRequest\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{2}\u{6}queryNodeRequest\0\u{2}\u{9}getScmInfoRequest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1664,6 +2327,7 @@ nonisolated extension SCMAdminRequest: SwiftProtobuf.Message, SwiftProtobuf._Mes
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.cmdType) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._queryNodeRequest) }()
       case 17: try { try decoder.decodeSingularMessageField(value: &self._getScmInfoRequest) }()
       default: break
       }
@@ -1681,6 +2345,9 @@ nonisolated extension SCMAdminRequest: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.traceID.isEmpty {
       try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 2)
     }
+    try { if let v = self._queryNodeRequest {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try { if let v = self._getScmInfoRequest {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
     } }()
@@ -1690,7 +2357,202 @@ nonisolated extension SCMAdminRequest: SwiftProtobuf.Message, SwiftProtobuf._Mes
   public static func ==(lhs: SCMAdminRequest, rhs: SCMAdminRequest) -> Bool {
     if lhs.cmdType != rhs.cmdType {return false}
     if lhs.traceID != rhs.traceID {return false}
+    if lhs._queryNodeRequest != rhs._queryNodeRequest {return false}
     if lhs._getScmInfoRequest != rhs._getScmInfoRequest {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMQueryNodeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "QueryNodeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}state\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMQueryNodeRequest, rhs: SCMQueryNodeRequest) -> Bool {
+    if lhs.state != rhs.state {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMNodeInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "NodeInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}datanodeDetails\0\u{1}nodeState\0\u{1}opState\0\u{1}storageReports\0\u{1}millisecondsSinceLastHeartbeat\0\u{1}pipelines\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._datanodeDetails) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.nodeState) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.opState) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.storageReports) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.millisecondsSinceLastHeartbeat) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.pipelines) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._datanodeDetails {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.nodeState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.nodeState, fieldNumber: 2)
+    }
+    if self.opState != .unspecified {
+      try visitor.visitSingularEnumField(value: self.opState, fieldNumber: 3)
+    }
+    if !self.storageReports.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.storageReports, fieldNumber: 4)
+    }
+    if self.millisecondsSinceLastHeartbeat != 0 {
+      try visitor.visitSingularInt64Field(value: self.millisecondsSinceLastHeartbeat, fieldNumber: 5)
+    }
+    if !self.pipelines.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.pipelines, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMNodeInfo, rhs: SCMNodeInfo) -> Bool {
+    if lhs._datanodeDetails != rhs._datanodeDetails {return false}
+    if lhs.nodeState != rhs.nodeState {return false}
+    if lhs.opState != rhs.opState {return false}
+    if lhs.storageReports != rhs.storageReports {return false}
+    if lhs.millisecondsSinceLastHeartbeat != rhs.millisecondsSinceLastHeartbeat {return false}
+    if lhs.pipelines != rhs.pipelines {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMQueryNodeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "QueryNodeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}datanodes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.datanodes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.datanodes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.datanodes, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMQueryNodeResponse, rhs: SCMQueryNodeResponse) -> Bool {
+    if lhs.datanodes != rhs.datanodes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMSafeModeRuleStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "SafeModeRuleStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ruleName\0\u{1}validate\0\u{1}statusText\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.ruleName) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.validate) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.statusText) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.ruleName.isEmpty {
+      try visitor.visitSingularStringField(value: self.ruleName, fieldNumber: 1)
+    }
+    if self.validate != false {
+      try visitor.visitSingularBoolField(value: self.validate, fieldNumber: 2)
+    }
+    if !self.statusText.isEmpty {
+      try visitor.visitSingularStringField(value: self.statusText, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMSafeModeRuleStatus, rhs: SCMSafeModeRuleStatus) -> Bool {
+    if lhs.ruleName != rhs.ruleName {return false}
+    if lhs.validate != rhs.validate {return false}
+    if lhs.statusText != rhs.statusText {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMSafeModeStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "SafeModeStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inSafeMode\0\u{1}rules\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.inSafeMode) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.rules) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.inSafeMode != false {
+      try visitor.visitSingularBoolField(value: self.inSafeMode, fieldNumber: 1)
+    }
+    if !self.rules.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rules, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMSafeModeStatus, rhs: SCMSafeModeStatus) -> Bool {
+    if lhs.inSafeMode != rhs.inSafeMode {return false}
+    if lhs.rules != rhs.rules {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1698,7 +2560,7 @@ nonisolated extension SCMAdminRequest: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension SCMAdminResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "AdminResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{1}success\0\u{1}message\0\u{1}status\0\u{2}\u{2}leaderSCMNodeId\0\u{1}leaderAddress\0\u{2}\u{9}getScmInfoResponse\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{1}success\0\u{1}message\0\u{1}status\0\u{2}\u{2}leaderSCMNodeId\0\u{1}leaderAddress\0\u{2}\u{2}queryNodeResponse\0\u{2}\u{7}getScmInfoResponse\0\u{2}\u{3}safeModeStatus\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1713,7 +2575,9 @@ nonisolated extension SCMAdminResponse: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.leaderScmnodeID) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.leaderAddress) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._queryNodeResponse) }()
       case 17: try { try decoder.decodeSingularMessageField(value: &self._getScmInfoResponse) }()
+      case 20: try { try decoder.decodeSingularMessageField(value: &self._safeModeStatus) }()
       default: break
       }
     }
@@ -1745,8 +2609,14 @@ nonisolated extension SCMAdminResponse: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.leaderAddress.isEmpty {
       try visitor.visitSingularStringField(value: self.leaderAddress, fieldNumber: 8)
     }
+    try { if let v = self._queryNodeResponse {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try { if let v = self._getScmInfoResponse {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+    } }()
+    try { if let v = self._safeModeStatus {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1759,7 +2629,522 @@ nonisolated extension SCMAdminResponse: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.status != rhs.status {return false}
     if lhs.leaderScmnodeID != rhs.leaderScmnodeID {return false}
     if lhs.leaderAddress != rhs.leaderAddress {return false}
+    if lhs._queryNodeResponse != rhs._queryNodeResponse {return false}
     if lhs._getScmInfoResponse != rhs._getScmInfoResponse {return false}
+    if lhs._safeModeStatus != rhs._safeModeStatus {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMDatanodeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "DatanodeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{1}getVersionRequest\0\u{1}registerRequest\0\u{1}sendHeartbeatRequest\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.cmdType) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._getVersionRequest) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._registerRequest) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._sendHeartbeatRequest) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cmdType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.cmdType, fieldNumber: 1)
+    }
+    if !self.traceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 2)
+    }
+    try { if let v = self._getVersionRequest {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._registerRequest {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._sendHeartbeatRequest {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMDatanodeRequest, rhs: SCMDatanodeRequest) -> Bool {
+    if lhs.cmdType != rhs.cmdType {return false}
+    if lhs.traceID != rhs.traceID {return false}
+    if lhs._getVersionRequest != rhs._getVersionRequest {return false}
+    if lhs._registerRequest != rhs._registerRequest {return false}
+    if lhs._sendHeartbeatRequest != rhs._sendHeartbeatRequest {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMDatanodeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "DatanodeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cmdType\0\u{1}traceID\0\u{1}success\0\u{1}message\0\u{1}status\0\u{1}getVersionResponse\0\u{1}registerResponse\0\u{1}sendHeartbeatResponse\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.cmdType) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.traceID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.success) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._getVersionResponse) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._registerResponse) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._sendHeartbeatResponse) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cmdType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.cmdType, fieldNumber: 1)
+    }
+    if !self.traceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.traceID, fieldNumber: 2)
+    }
+    if self.success != false {
+      try visitor.visitSingularBoolField(value: self.success, fieldNumber: 3)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 4)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 5)
+    }
+    try { if let v = self._getVersionResponse {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._registerResponse {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try { if let v = self._sendHeartbeatResponse {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMDatanodeResponse, rhs: SCMDatanodeResponse) -> Bool {
+    if lhs.cmdType != rhs.cmdType {return false}
+    if lhs.traceID != rhs.traceID {return false}
+    if lhs.success != rhs.success {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs._getVersionResponse != rhs._getVersionResponse {return false}
+    if lhs._registerResponse != rhs._registerResponse {return false}
+    if lhs._sendHeartbeatResponse != rhs._sendHeartbeatResponse {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMKeyValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "KeyValue"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMKeyValue, rhs: SCMKeyValue) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMVersionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "VersionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMVersionRequest, rhs: SCMVersionRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMVersionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "VersionResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}softwareVersion\0\u{1}keys\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.softwareVersion) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.keys) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.softwareVersion != 0 {
+      try visitor.visitSingularUInt32Field(value: self.softwareVersion, fieldNumber: 1)
+    }
+    if !self.keys.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.keys, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMVersionResponse, rhs: SCMVersionResponse) -> Bool {
+    if lhs.softwareVersion != rhs.softwareVersion {return false}
+    if lhs.keys != rhs.keys {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMStorageReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "StorageReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}storageUuid\0\u{1}storageLocation\0\u{1}capacity\0\u{1}scmUsed\0\u{1}remaining\0\u{2}\u{2}failed\0\u{1}committed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.storageUuid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.storageLocation) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.capacity) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.scmUsed) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.remaining) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.failed) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.committed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.storageUuid.isEmpty {
+      try visitor.visitSingularStringField(value: self.storageUuid, fieldNumber: 1)
+    }
+    if !self.storageLocation.isEmpty {
+      try visitor.visitSingularStringField(value: self.storageLocation, fieldNumber: 2)
+    }
+    if self.capacity != 0 {
+      try visitor.visitSingularUInt64Field(value: self.capacity, fieldNumber: 3)
+    }
+    if self.scmUsed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.scmUsed, fieldNumber: 4)
+    }
+    if self.remaining != 0 {
+      try visitor.visitSingularUInt64Field(value: self.remaining, fieldNumber: 5)
+    }
+    if self.failed != false {
+      try visitor.visitSingularBoolField(value: self.failed, fieldNumber: 7)
+    }
+    if self.committed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.committed, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMStorageReport, rhs: SCMStorageReport) -> Bool {
+    if lhs.storageUuid != rhs.storageUuid {return false}
+    if lhs.storageLocation != rhs.storageLocation {return false}
+    if lhs.capacity != rhs.capacity {return false}
+    if lhs.scmUsed != rhs.scmUsed {return false}
+    if lhs.remaining != rhs.remaining {return false}
+    if lhs.failed != rhs.failed {return false}
+    if lhs.committed != rhs.committed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMNodeReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "NodeReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}storageReport\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.storageReport) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.storageReport.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.storageReport, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMNodeReport, rhs: SCMNodeReport) -> Bool {
+    if lhs.storageReport != rhs.storageReport {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMRegisterRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "RegisterRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}datanodeDetails\0\u{1}nodeReport\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._datanodeDetails) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._nodeReport) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._datanodeDetails {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._nodeReport {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMRegisterRequest, rhs: SCMRegisterRequest) -> Bool {
+    if lhs._datanodeDetails != rhs._datanodeDetails {return false}
+    if lhs._nodeReport != rhs._nodeReport {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMRegisteredResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "RegisteredResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}errorCode\0\u{1}datanodeUUID\0\u{1}clusterID\0\u{2}\u{2}hostname\0\u{1}ipAddress\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.errorCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.datanodeUuid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.clusterID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.hostname) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.ipAddress) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.errorCode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.errorCode, fieldNumber: 1)
+    }
+    if !self.datanodeUuid.isEmpty {
+      try visitor.visitSingularStringField(value: self.datanodeUuid, fieldNumber: 2)
+    }
+    if !self.clusterID.isEmpty {
+      try visitor.visitSingularStringField(value: self.clusterID, fieldNumber: 3)
+    }
+    if !self.hostname.isEmpty {
+      try visitor.visitSingularStringField(value: self.hostname, fieldNumber: 5)
+    }
+    if !self.ipAddress.isEmpty {
+      try visitor.visitSingularStringField(value: self.ipAddress, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMRegisteredResponse, rhs: SCMRegisteredResponse) -> Bool {
+    if lhs.errorCode != rhs.errorCode {return false}
+    if lhs.datanodeUuid != rhs.datanodeUuid {return false}
+    if lhs.clusterID != rhs.clusterID {return false}
+    if lhs.hostname != rhs.hostname {return false}
+    if lhs.ipAddress != rhs.ipAddress {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMRegisteredResponse.ErrorCode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}success\0\u{1}errorNodeNotPermitted\0")
+}
+
+nonisolated extension SCMHeartbeatRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "HeartbeatRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}datanodeDetails\0\u{1}nodeReport\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._datanodeDetails) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._nodeReport) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._datanodeDetails {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._nodeReport {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMHeartbeatRequest, rhs: SCMHeartbeatRequest) -> Bool {
+    if lhs._datanodeDetails != rhs._datanodeDetails {return false}
+    if lhs._nodeReport != rhs._nodeReport {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMCommand: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "Command"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}commandType\0\u{2}\u{e}term\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.commandType) }()
+      case 15: try { try decoder.decodeSingularInt64Field(value: &self.term) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.commandType != .unknownScmCommand {
+      try visitor.visitSingularEnumField(value: self.commandType, fieldNumber: 1)
+    }
+    if self.term != 0 {
+      try visitor.visitSingularInt64Field(value: self.term, fieldNumber: 15)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMCommand, rhs: SCMCommand) -> Bool {
+    if lhs.commandType != rhs.commandType {return false}
+    if lhs.term != rhs.term {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension SCMCommand.TypeEnum: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0unknownScmCommand\0\u{1}reregisterCommand\0\u{1}deleteBlocksCommand\0\u{1}closeContainerCommand\0\u{1}deleteContainerCommand\0\u{1}replicateContainerCommand\0\u{1}createPipelineCommand\0\u{1}closePipelineCommand\0")
+}
+
+nonisolated extension SCMHeartbeatResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "HeartbeatResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}datanodeUUID\0\u{1}commands\0\u{1}term\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.datanodeUuid) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.commands) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.term) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.datanodeUuid.isEmpty {
+      try visitor.visitSingularStringField(value: self.datanodeUuid, fieldNumber: 1)
+    }
+    if !self.commands.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.commands, fieldNumber: 2)
+    }
+    if self.term != 0 {
+      try visitor.visitSingularInt64Field(value: self.term, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: SCMHeartbeatResponse, rhs: SCMHeartbeatResponse) -> Bool {
+    if lhs.datanodeUuid != rhs.datanodeUuid {return false}
+    if lhs.commands != rhs.commands {return false}
+    if lhs.term != rhs.term {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

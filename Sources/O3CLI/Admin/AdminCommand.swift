@@ -6,7 +6,7 @@ import OzoneManager
 struct AdminCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "admin", abstract: "Administer the OM and SCM services (like 'ozone admin').",
-    subcommands: [OMAdminCommand.self, SCMAdminCommand.self])
+    subcommands: [OMAdminCommand.self, SCMAdminCommand.self, DatanodeAdminCommand.self, SafeModeAdminCommand.self])
 }
 
 /// `o3 admin om`: the OM service's Raft group.

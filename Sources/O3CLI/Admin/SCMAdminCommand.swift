@@ -39,6 +39,20 @@ struct SCMAdminOptions: ParsableArguments {
     }
     return SCMClient(addresses: addresses, group: MultiThreadedEventLoopGroup.singleton)
   }
+
+  /// Sends `request` to the leader (or the SCM given); a refusal becomes the command's error.
+  func call(_ request: SCMAdminRequest) async throws -> SCMAdminResponse {
+    let response: SCMAdminResponse
+    do {
+      response = try await client().admin(request)
+    } catch let failure as CommandFailure {
+      throw failure
+    } catch {
+      throw CommandFailure(message: "\(error)")
+    }
+    guard response.status == .ok else { throw CommandFailure(message: "\(response.status): \(response.message)") }
+    return response
+  }
 }
 
 /// `o3 admin scm roles`: every SCM of the service with its Raft role, as Ozone prints them:
@@ -54,17 +68,7 @@ struct SCMRolesCommand: AsyncParsableCommand {
   func run() async throws {
     var request = SCMAdminRequest()
     request.cmdType = .adminGetScmInfo
-    let response: SCMAdminResponse
-    do {
-      response = try await options.client().admin(request)
-    } catch let failure as CommandFailure {
-      throw failure
-    } catch {
-      throw CommandFailure(message: "\(error)")
-    }
-    guard response.status == .ok else {
-      throw CommandFailure(message: "\(response.status): \(response.message)")
-    }
+    let response = try await options.call(request)
     let roles = response.getScmInfoResponse.peerRoles
     if json {
       printJSON(.object(roles.compactMap(Self.jsonEntry)))

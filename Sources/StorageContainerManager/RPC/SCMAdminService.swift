@@ -9,19 +9,23 @@ import SwiftProtobuf
 
 /// The admin protocol (`o3 admin scm …`; Ozone's StorageContainerLocationProtocol, port 9860), over
 /// O3RPC: one method, `scm.admin.submitRequest`, carrying an `SCMAdminRequest` and answered with an
-/// `SCMAdminResponse`. As in Ozone, it needs the leader; a follower answers `SCM_NOT_LEADER` with
-/// the leader's client address.
+/// `SCMAdminResponse`. As in Ozone, it needs the leader, except the safe-mode status, which any SCM
+/// answers; a follower answers `SCM_NOT_LEADER` with the leader's client address.
 final class SCMAdminService: Sendable {
   static let submitMethod = "scm.admin.submitRequest"
 
   private let leadership: SCMLeadership
   private let identity: SCMIdentity
+  private let nodes: SCMNodeManager
+  private let safeMode: SCMSafeMode
   /// Ports this SCM bound (its configured Raft port may be 0 in tests).
   private let boundRaftPort: Int
 
-  init(leadership: SCMLeadership, identity: SCMIdentity, boundRaftPort: Int) {
+  init(leadership: SCMLeadership, identity: SCMIdentity, nodes: SCMNodeManager, safeMode: SCMSafeMode, boundRaftPort: Int) {
     self.leadership = leadership
     self.identity = identity
+    self.nodes = nodes
+    self.safeMode = safeMode
     self.boundRaftPort = boundRaftPort
   }
 
@@ -50,6 +54,18 @@ final class SCMAdminService: Sendable {
         response.getScmInfoResponse.clusterID = identity.clusterID
         response.getScmInfoResponse.scmID = identity.scmID
         response.getScmInfoResponse.peerRoles = await peerRoles()
+      case .adminQueryNode:
+        if let refusal = leadership.refusal(port: \.clientAddress) { throw refusal }
+        response.queryNodeResponse.datanodes = queryNodes(request.queryNodeRequest)
+      case .adminInSafeMode, .adminGetSafeModeRuleStatuses:
+        response.safeModeStatus.inSafeMode = safeMode.inSafeMode
+        response.safeModeStatus.rules = safeMode.rules.map { rule in
+          var status = SCMSafeModeRuleStatus()
+          status.ruleName = rule.name
+          status.validate = rule.validated
+          status.statusText = rule.text
+          return status
+        }
       case .unspecified, .UNRECOGNIZED:
         throw SCMServiceError(.unsupportedOperation, "the request names no command this SCM knows (cmdType \(request.cmdType.rawValue))")
       }
@@ -65,6 +81,19 @@ final class SCMAdminService: Sendable {
       }
     }
     return response
+  }
+
+  /// Every datanode, or those in the state asked for.
+  private func queryNodes(_ query: SCMQueryNodeRequest) -> [SCMNodeInfo] {
+    nodes.allNodes().filter { query.state == .unspecified || $0.node.state == query.state }.map { entry in
+      var info = SCMNodeInfo()
+      info.datanodeDetails = entry.node.details
+      info.nodeState = entry.node.state
+      info.opState = .inService
+      info.storageReports = entry.node.report.storageReport
+      info.millisecondsSinceLastHeartbeat = entry.millisecondsSinceHeartbeat
+      return info
+    }
   }
 
   /// Ozone's `host:ratisPort:ROLE:id:ip`, one per voter: LEADER for the leader, FOLLOWER for the

@@ -32,6 +32,7 @@ public final class StorageContainerManagerServer: Sendable {
     /// `ozone.scm.container.size` (5GB): no block is larger.
     public var containerSizeBytes: UInt64
     public var safeMode: SCMSafeModeSettings
+    var nodes: SCMNodeManager.Settings
     public var rpcLimits = RPCLimits()
     public var httpLimits = O3HTTPServer.Limits()
 
@@ -56,6 +57,7 @@ public final class StorageContainerManagerServer: Sendable {
       guard containerSize > 0 else { throw ConfigurationError(key: "ozone.scm.container.size", message: "must be positive") }
       containerSizeBytes = UInt64(containerSize)
       safeMode = try SCMSafeModeSettings(configuration: configuration)
+      nodes = try SCMNodeManager.Settings(configuration: configuration)
     }
 
     /// The key that sets `base` for this SCM: `base.<service>.<node>` in a service, else `base`.
@@ -73,20 +75,29 @@ public final class StorageContainerManagerServer: Sendable {
   private let store: SCMMetadataStore
   private let blockServer: RPCServer
   private let clientServer: RPCServer
+  private let datanodeServer: RPCServer
   private let httpServer: O3HTTPServer
+  let nodes: SCMNodeManager
+  /// Moves silent datanodes to STALE and DEAD.
+  private let healthCheck: RepeatedTask
   private let raftPortBound: Int
   private let logger: Logger
 
   public var blockPort: Int { blockServer.localPort }
   public var clientPort: Int { clientServer.localPort }
+  public var datanodePort: Int { datanodeServer.localPort }
   public var httpPort: Int { httpServer.localPort }
   public var raftPort: Int { raftPortBound }
 
   private init(
     settings: Settings, identity: (clusterID: String, scmID: String), raft: RaftServer, sequenceIDs: SequenceIdGenerator,
     stateMachine: SCMStateMachine, store: SCMMetadataStore, blockServer: RPCServer, clientServer: RPCServer,
-    httpServer: O3HTTPServer, raftPort: Int, logger: Logger
+    datanodeServer: RPCServer, httpServer: O3HTTPServer, raftPort: Int, nodes: SCMNodeManager, healthCheck: RepeatedTask,
+    logger: Logger
   ) {
+    self.datanodeServer = datanodeServer
+    self.nodes = nodes
+    self.healthCheck = healthCheck
     self.settings = settings
     self.identity = identity
     self.raft = raft
@@ -146,13 +157,17 @@ public final class StorageContainerManagerServer: Sendable {
         stateMachine: raftStateMachine, group: group, logger: logger, onFatalError: onFatalError)
       let leadership = SCMLeadership(raft: started.server, stateMachine: raftStateMachine, service: service)
       leadershipBox.value = leadership
-      let safeMode = SCMSafeMode(settings: settings.safeMode)
+      let nodes = SCMNodeManager(settings: settings.nodes, clusterID: identity.clusterID, logger: logger)
+      let safeMode = SCMSafeMode(settings: settings.safeMode) { nodes.registeredCount }
       var blockRouter = RPCRouter()
       SCMBlockService(
         leadership: leadership, identity: identity, safeMode: safeMode, containerSizeBytes: settings.containerSizeBytes
       ).register(into: &blockRouter)
       var adminRouter = RPCRouter()
-      SCMAdminService(leadership: leadership, identity: identity, boundRaftPort: started.port).register(into: &adminRouter)
+      SCMAdminService(leadership: leadership, identity: identity, nodes: nodes, safeMode: safeMode, boundRaftPort: started.port)
+        .register(into: &adminRouter)
+      var datanodeRouter = RPCRouter()
+      SCMDatanodeService(nodes: nodes, identity: identity).register(into: &datanodeRouter)
       var servers: [RPCServer] = []
       do {
         servers.append(
@@ -163,21 +178,31 @@ public final class StorageContainerManagerServer: Sendable {
           try await ServiceRPCServer.start(
             service.local.clientAddress, key: settings.nodeKey("ozone.scm.client.port"), router: adminRouter,
             limits: settings.rpcLimits, group: group))
-        let http = try await startHTTP(settings, leadership: leadership, safeMode: safeMode, identity: identity, group: group)
+        servers.append(
+          try await ServiceRPCServer.start(
+            service.local.datanodeAddress, key: settings.nodeKey("ozone.scm.datanode.port"), router: datanodeRouter,
+            limits: settings.rpcLimits, group: group))
+        let http = try await startHTTP(
+          settings, leadership: leadership, safeMode: safeMode, nodes: nodes, identity: identity, group: group)
         logger.info(
           "SCM started",
           metadata: [
             "node": "\(service.localNodeID)", "cluster": "\(identity.clusterID)",
             "block": "\(service.local.blockAddress.host):\(servers[0].localPort)",
             "client": "\(service.local.clientAddress.host):\(servers[1].localPort)",
+            "datanode": "\(service.local.datanodeAddress.host):\(servers[2].localPort)",
             "raft": "\(service.local.raftAddress.host):\(started.port)",
             "http": "\(service.local.httpAddress.host):\(http.localPort)", "db": "\(store.path)",
             "applied": "\(stateMachine.applied)",
           ])
         return StorageContainerManagerServer(
           settings: settings, identity: (identity.clusterID, identity.scmID), raft: started.server, sequenceIDs: sequenceIDs,
-          stateMachine: stateMachine, store: store, blockServer: servers[0], clientServer: servers[1], httpServer: http,
-          raftPort: started.port, logger: logger)
+          stateMachine: stateMachine, store: store, blockServer: servers[0], clientServer: servers[1],
+          datanodeServer: servers[2], httpServer: http, raftPort: started.port, nodes: nodes,
+          healthCheck: group.next().scheduleRepeatedTask(
+            initialDelay: .milliseconds(settings.nodes.checkMilliseconds), delay: .milliseconds(settings.nodes.checkMilliseconds)
+          ) { _ in nodes.checkHealth() },
+          logger: logger)
       } catch {
         for server in servers { try? await server.shutdown() }
         await started.server.shutdown()
@@ -191,20 +216,25 @@ public final class StorageContainerManagerServer: Sendable {
 
   /// The status page and `/prom`.
   private static func startHTTP(
-    _ settings: Settings, leadership: SCMLeadership, safeMode: SCMSafeMode, identity: SCMIdentity, group: any EventLoopGroup
+    _ settings: Settings, leadership: SCMLeadership, safeMode: SCMSafeMode, nodes: SCMNodeManager, identity: SCMIdentity,
+    group: any EventLoopGroup
   ) async throws -> O3HTTPServer {
     let registry = PrometheusCollectorRegistry()
     let safeModeGauge = registry.makeGauge(name: "o3_scm_safe_mode", help: "1 while SCM is in safe mode.")
     let leaderGauge = registry.makeGauge(name: "o3_scm_is_leader", help: "1 while this SCM leads its Raft group.")
     let appliedGauge = registry.makeGauge(name: "o3_scm_raft_applied_index", help: "The last Raft index this SCM applied.")
+    let nodeGauges = [SCMNodeState.healthy, .stale, .dead].map { state in
+      (state, registry.makeGauge(name: "o3_scm_datanodes", labels: [("state", "\(state)".uppercased())], help: "Datanodes SCM knows, by health."))
+    }
     var routes = O3HTTPRoutes()
     routes.addStandardPages(
-      statusPage: { await SCMStatusPage.render(leadership: leadership, safeMode: safeMode, identity: identity) },
+      statusPage: { await SCMStatusPage.render(leadership: leadership, safeMode: safeMode, nodes: nodes, identity: identity) },
       metrics: registry,
       beforeScrape: {
         safeModeGauge.set(Double(safeMode.inSafeMode ? 1 : 0))
         leaderGauge.set(Double(leadership.raft.isLeaderReady ? 1 : 0))
         appliedGauge.set(Double(leadership.stateMachine.stateMachine.applied.index))
+        for (state, gauge) in nodeGauges { gauge.set(Double(nodes.count(in: state))) }
       })
     let address = settings.service.local.httpAddress
     do {
@@ -218,9 +248,11 @@ public final class StorageContainerManagerServer: Sendable {
 
   /// Stops serving, stops Raft (after the apply thread's queued work) and closes the database.
   public func shutdown() async {
+    healthCheck.cancel()
     await httpServer.shutdown()
     try? await blockServer.shutdown()
     try? await clientServer.shutdown()
+    try? await datanodeServer.shutdown()
     await raft.shutdown()
     let store = self.store
     await onOwnThread("scm-stop") { store.close() }
