@@ -70,24 +70,6 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]),
 
-    // MARK: test support: a tiny replicated key-value store over the real Raft stack
-    .target(
-      name: "RaftKV",
-      dependencies: [
-        "Raft", "RaftCore", "RaftRPC", "O3RPC", "O3TestSupport",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "Logging", package: "swift-log"),
-      ]),
-    .executableTarget(
-      name: "RaftKVServer",
-      dependencies: [
-        "RaftKV", "Raft", "RaftCore", "RaftRPC", "O3Threads",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "Logging", package: "swift-log"),
-      ]),
-
     // MARK: Ozone Manager: configuration, protocol and metadata (om.db)
     .target(name: "O3Common", dependencies: [.product(name: "Logging", package: "swift-log")]),
     .target(
@@ -149,6 +131,25 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+
+    // MARK: test support: a tiny replicated key-value store over the real Raft stack; its server
+    // also hosts many groups on the service kit's RaftMultiGroupHost
+    .target(
+      name: "RaftKV",
+      dependencies: [
+        "Raft", "RaftCore", "RaftRPC", "O3RPC", "O3TestSupport",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .executableTarget(
+      name: "RaftKVServer",
+      dependencies: [
+        "RaftKV", "Raft", "RaftCore", "RaftRPC", "O3Threads", "O3Service", "O3Common",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]),
 

@@ -17,19 +17,28 @@ public enum KeyValueOutcome: Sendable, Equatable {
 /// A client of the replicated key-value store that finds the leader itself: it follows
 /// NOT_LEADER hints, retries refusals that certainly changed nothing, and never retries an
 /// operation whose fate is unknown (a retry could apply it twice).
+///
+/// One client talks to one group: with `raftGroup` set, to that group of replicas that host
+/// several (its methods carry the `@<n>` suffix).
 public final class KeyValueClient: Sendable {
   private let servers: [PeerID: (host: String, port: Int)]
   private let group: any EventLoopGroup
   private let connections = Mutex<[PeerID: RPCClient]>([:])
   private let leader: Mutex<PeerID>
   private let callTimeout: TimeAmount
+  /// Appended to every method: "" or "@<group>".
+  private let methodSuffix: String
 
-  public init(servers: [PeerID: (host: String, port: Int)], group: any EventLoopGroup, callTimeout: TimeAmount = .seconds(10)) {
+  public init(
+    servers: [PeerID: (host: String, port: Int)], group: any EventLoopGroup, callTimeout: TimeAmount = .seconds(10),
+    raftGroup: Int? = nil
+  ) {
     precondition(!servers.isEmpty)
     self.servers = servers
     self.group = group
     self.callTimeout = callTimeout
     self.leader = Mutex(servers.keys.min()!)
+    methodSuffix = raftGroup.map { "@\($0)" } ?? ""
   }
 
   public func put(_ key: String, _ value: String, retryForSeconds: Double = 30) async -> KeyValueOutcome {
@@ -42,10 +51,17 @@ public final class KeyValueClient: Sendable {
     await call("kv.get", Array(key.utf8), retryForSeconds: retryForSeconds)
   }
 
+  /// Asks the leader to hand leadership to `target`; `.ok` once the transfer started (the target
+  /// leads shortly after, when it has caught up).
+  public func transferLeadership(to target: PeerID, retryForSeconds: Double = 30) async -> KeyValueOutcome {
+    await call("kv.transfer", Array(target.description.utf8), retryForSeconds: retryForSeconds)
+  }
+
   /// A server's status line (role, term, commit, applied, log syncs).
   public func status(of peer: PeerID) async throws -> String {
     let client = try await connection(to: peer)
-    return String(decoding: try await client.call(method: "kv.status", payload: [], deadline: callTimeout), as: UTF8.self)
+    let reply = try await client.call(method: "kv.status" + methodSuffix, payload: [], deadline: callTimeout)
+    return String(decoding: reply, as: UTF8.self)
   }
 
   public func close() async {
@@ -66,7 +82,7 @@ public final class KeyValueClient: Sendable {
         continue
       }
       do {
-        let reply = try await client.call(method: method, payload: payload, deadline: callTimeout)
+        let reply = try await client.call(method: method + methodSuffix, payload: payload, deadline: callTimeout)
         return method == "kv.get" ? (KeyValueCommand.decodeValue(reply).map { .ok($0) } ?? .unknown("bad reply")) : .ok(nil)
       } catch RPCError.remote(let code, let message) {
         lastRefusal = "\(code) from \(target)"

@@ -4,33 +4,59 @@ import O3RPC
 import Raft
 import RaftCore
 
-/// The store's client protocol over O3RPC: `kv.put`, `kv.get` (linearizable), `kv.status`, and
-/// `kv.peers` (tells the Raft transport where the other replicas listen).
+/// The store's client protocol over O3RPC: `kv.put`, `kv.get` (linearizable), `kv.status`,
+/// `kv.transfer` (hands leadership to the peer id in the payload), and `kv.peers` (tells the Raft
+/// transport where the other replicas listen).
+///
+/// A replica may host several groups (one store each, behind one Raft port): `kv.put@3` is a put
+/// in group 3; a method without a suffix is group 1's. A group not hosted is refused with
+/// `UNKNOWN_GROUP`.
 public final class KeyValueService: RPCServiceHandler {
-  private let raft: RaftServer
-  private let transport: any RaftTransport
+  private let groups: [Int: RaftServer]
+  private let setAddress: @Sendable (PeerID, String) -> Void
   private let raftStatistics: @Sendable () -> String
 
-  public init(raft: RaftServer, transport: any RaftTransport, raftStatistics: @escaping @Sendable () -> String) {
-    self.raft = raft
-    self.transport = transport
+  /// A replica of one group on its own transport.
+  public convenience init(raft: RaftServer, transport: any RaftTransport, raftStatistics: @escaping @Sendable () -> String) {
+    self.init(groups: [1: raft], setAddress: { transport.setAddress($1, of: $0) }, raftStatistics: raftStatistics)
+  }
+
+  /// A replica of several groups, numbered from 1; `setAddress` tells every group's transport.
+  public init(
+    groups: [Int: RaftServer], setAddress: @escaping @Sendable (PeerID, String) -> Void,
+    raftStatistics: @escaping @Sendable () -> String
+  ) {
+    self.groups = groups
+    self.setAddress = setAddress
     self.raftStatistics = raftStatistics
   }
 
   public func handle(method: String, payload: ByteBuffer, context: RPCCallContext, responder: RPCResponder) {
     let bytes = Array(payload.readableBytesView)
-    switch method {
+    let (name, group) = Self.split(method)
+    if name == "kv.peers" {
+      for (peer, address) in KeyValuePeers.parse(String(decoding: bytes, as: UTF8.self)) {
+        setAddress(peer, address)
+      }
+      responder.succeed(bytes: [])
+      return
+    }
+    guard let group, let raft = groups[group] else {
+      responder.fail(RPCRemoteError(code: "UNKNOWN_GROUP", message: "this replica hosts no group named by \(method)"))
+      return
+    }
+    switch name {
     case "kv.put":
       raft.propose(bytes) { Self.answer($0, responder) }
     case "kv.get":
       raft.query(bytes) { Self.answer($0, responder) }
-    case "kv.peers":
-      for (peer, address) in KeyValuePeers.parse(String(decoding: bytes, as: UTF8.self)) {
-        transport.setAddress(address, of: peer)
+    case "kv.transfer":
+      guard let target = UInt64(String(decoding: bytes, as: UTF8.self)), target > 0 else {
+        responder.fail(RPCRemoteError(code: "BAD_REQUEST", message: "kv.transfer takes a peer id above 0"))
+        return
       }
-      responder.succeed(bytes: [])
+      Task { Self.answer(await Self.transfer(raft, to: PeerID(target)), responder) }
     case "kv.status":
-      let raft = self.raft
       let statistics = raftStatistics
       Task {
         let status = await raft.status()
@@ -43,6 +69,21 @@ public final class KeyValueService: RPCServiceHandler {
       }
     default:
       responder.fail(.unknownMethod(method))
+    }
+  }
+
+  /// `kv.put@3` → ("kv.put", 3); no suffix is group 1; a suffix that is not a number, nil.
+  static func split(_ method: String) -> (name: String, group: Int?) {
+    guard let at = method.firstIndex(of: "@") else { return (method, 1) }
+    return (String(method[..<at]), Int(method[method.index(after: at)...]))
+  }
+
+  private static func transfer(_ raft: RaftServer, to target: PeerID) async -> Result<[UInt8], RaftServerError> {
+    do throws(RaftServerError) {
+      try await raft.transferLeadership(to: target)
+      return .success([])
+    } catch {
+      return .failure(error)
     }
   }
 

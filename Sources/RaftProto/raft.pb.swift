@@ -120,6 +120,9 @@ public nonisolated enum RaftWireSnapshotInstallState: SwiftProtobuf.Enum, Swift.
 }
 
 /// The payload of one "raft.messages" call: messages from one peer to one peer, in send order.
+/// One call may carry messages of several groups (the process hosts several behind one port);
+/// each message names its own group, so that batches queued behind a full pipeline can leave
+/// concatenated into one call without relabelling anything.
 public nonisolated struct RaftWireBatch: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -143,6 +146,11 @@ public nonisolated struct RaftWireMessage: Sendable {
 
   /// The sender's term; in a pre-vote request, the term it would campaign in.
   public var term: UInt64 = 0
+
+  /// The Raft group the message belongs to: empty for the default group (the one group of a
+  /// server that hosts only one, such as the OM, whose bytes are thus unchanged by this field),
+  /// else exactly 16 bytes, the group's UUID (Ozone's pipeline id). Any other length is refused.
+  public var group: Data = Data()
 
   public var body: RaftWireMessage.OneOf_Body? = nil
 
@@ -640,7 +648,7 @@ nonisolated extension RaftWireBatch: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension RaftWireMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Message"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{1}term\0\u{4}\u{7}pre_vote\0\u{3}pre_vote_response\0\u{1}vote\0\u{3}vote_response\0\u{1}append\0\u{3}append_response\0\u{1}heartbeat\0\u{3}heartbeat_response\0\u{3}snapshot_notice\0\u{3}snapshot_status\0\u{3}timeout_now\0\u{3}read_index\0\u{3}read_index_response\0\u{3}transfer_leader\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{1}term\0\u{1}group\0\u{4}\u{6}pre_vote\0\u{3}pre_vote_response\0\u{1}vote\0\u{3}vote_response\0\u{1}append\0\u{3}append_response\0\u{1}heartbeat\0\u{3}heartbeat_response\0\u{3}snapshot_notice\0\u{3}snapshot_status\0\u{3}timeout_now\0\u{3}read_index\0\u{3}read_index_response\0\u{3}transfer_leader\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -651,6 +659,7 @@ nonisolated extension RaftWireMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.from) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.to) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.group) }()
       case 10: try {
         var v: RaftWirePreVote?
         var hadOneofValue = false
@@ -852,6 +861,9 @@ nonisolated extension RaftWireMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.term != 0 {
       try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 3)
     }
+    if !self.group.isEmpty {
+      try visitor.visitSingularBytesField(value: self.group, fieldNumber: 4)
+    }
     switch self.body {
     case .preVote?: try {
       guard case .preVote(let v)? = self.body else { preconditionFailure() }
@@ -918,6 +930,7 @@ nonisolated extension RaftWireMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.from != rhs.from {return false}
     if lhs.to != rhs.to {return false}
     if lhs.term != rhs.term {return false}
+    if lhs.group != rhs.group {return false}
     if lhs.body != rhs.body {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -1,10 +1,14 @@
 import Logging
 import NIOCore
 import O3RPC
+import Raft
 import RaftCore
+import Synchronization
 
 /// Sends one peer's messages over one long-lived O3RPC connection, pipelined, and keeps that
-/// connection up: it connects on first use, and after a failure retries with backoff.
+/// connection up: it connects on first use, and after a failure retries with backoff. The peer is
+/// a process: every group this process shares with it sends over this one connection, each
+/// message labelled with its group, through one queue (see ``PeerSendState``).
 ///
 /// Lives on one event loop (its connection's), so every call it starts and every answer it gets
 /// costs no thread hop; ``PeerLink`` is how other threads reach it. The rules it follows are
@@ -21,21 +25,27 @@ final class PeerSender {
   private var retryTimer: Scheduled<Void>?
   /// Messages dropped in the current failure episode, for the line that ends it.
   private var droppedInEpisode = 0
+  /// The episode as other threads see it.
+  private let episode: FailureEpisodeFlag
 
-  init(peer: PeerID, address: PeerAddress?, eventLoop: any EventLoop, context: TransportContext) {
+  init(
+    peer: PeerID, address: PeerAddress?, eventLoop: any EventLoop, context: TransportContext,
+    episode: FailureEpisodeFlag
+  ) {
     self.peer = peer
     self.address = address
     self.eventLoop = eventLoop
     self.context = context
+    self.episode = episode
     encoder = RaftBatchEncoder(batchBytesMax: context.limits.batchBytesMax)
     state = PeerSendState(limits: context.limits)
     logger = context.logger
     logger[metadataKey: "raft.peer"] = "\(peer)"
   }
 
-  /// Encodes `messages` into batches and sends or queues them, in order.
-  func submit(_ messages: [RaftMessage]) {
-    let output = encoder.encode(messages)
+  /// Encodes `messages`, all of `group`, into batches and sends or queues them, in order.
+  func submit(_ messages: [RaftMessage], group: RaftGroupID) {
+    let output = encoder.encode(messages, group: group)
     if output.appendsSplit > 0 {
       context.counters.update(peer) { $0.appendsSplit += output.appendsSplit }
     }
@@ -105,7 +115,7 @@ final class PeerSender {
       bytes += batch.bytes
       let messageCount = batch.messageCount
       client.call(
-        method: RaftRPCTransport.method, payload: batch.payload,
+        method: RaftRPCEndpoint.method, payload: batch.payload,
         deadline: context.limits.callTimeout
       ).assumeIsolated().whenComplete { result in
         self.callCompleted(result, messageCount: messageCount, epoch: epoch)
@@ -128,6 +138,7 @@ final class PeerSender {
     case .success:
       context.counters.update(peer) { $0.callsAcknowledged += 1 }
       if state.callFinished(epoch: epoch, acknowledged: true) {
+        episode.set(false)
         logger.info(
           "peer \(peer) acknowledges batches again; \(droppedInEpisode) messages were dropped")
         droppedInEpisode = 0
@@ -228,6 +239,7 @@ final class PeerSender {
         "dropping messages to peer \(peer) at \(place) (\(reason.rawValue): \(detail)); "
         + "reporting it unreachable until it acknowledges a batch"
       logger.warning("\(text)")
+      episode.set(true)
       context.reportUnreachable(peer)
     } else {
       logger.debug("dropped \(messageCount) messages to peer \(peer): \(reason.rawValue)")
@@ -240,23 +252,43 @@ final class PeerSender {
   }
 }
 
+/// Whether a link is in a failure episode (from its first dropped message to the next
+/// acknowledged call), readable from any thread: a group that starts listing the peer while an
+/// episode is under way is told at once, as it would have been had it listed the peer when the
+/// episode began.
+final class FailureEpisodeFlag: Sendable {
+  private let failing = Atomic<Bool>(false)
+
+  var isSet: Bool { failing.load(ordering: .acquiring) }
+
+  func set(_ value: Bool) {
+    failing.store(value, ordering: .releasing)
+  }
+}
+
 /// A handle on a ``PeerSender`` usable from any thread: every operation hops onto the sender's
 /// event loop, one task per call, in the order the calls were made.
 final class PeerLink: Sendable {
   let peer: PeerID
   let eventLoop: any EventLoop
   private let sender: NIOLoopBoundBox<PeerSender>
+  private let episode: FailureEpisodeFlag
 
   init(peer: PeerID, address: PeerAddress?, eventLoop: any EventLoop, context: TransportContext) {
     self.peer = peer
     self.eventLoop = eventLoop
+    let episode = FailureEpisodeFlag()
+    self.episode = episode
     sender = NIOLoopBoundBox.makeBoxSendingValue(
-      PeerSender(peer: peer, address: address, eventLoop: eventLoop, context: context),
+      PeerSender(peer: peer, address: address, eventLoop: eventLoop, context: context, episode: episode),
       eventLoop: eventLoop)
   }
 
-  func submit(_ messages: [RaftMessage]) {
-    eventLoop.execute { self.sender.value.submit(messages) }
+  /// Whether messages to the peer are being dropped (reported unreachable, not yet recovered).
+  var isInFailureEpisode: Bool { episode.isSet }
+
+  func submit(_ messages: [RaftMessage], group: RaftGroupID) {
+    eventLoop.execute { self.sender.value.submit(messages, group: group) }
   }
 
   func setAddress(_ address: PeerAddress?) {

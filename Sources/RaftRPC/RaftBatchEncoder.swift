@@ -1,4 +1,5 @@
 import NIOCore
+import Raft
 import RaftCore
 import RaftProto
 
@@ -20,6 +21,9 @@ struct OutboundBatch {
 /// Splitting is valid Raft: the parts carry consecutive entry ranges, each part's `previous` is
 /// the last entry of the part before, and every part carries the original commit index (a
 /// follower commits at most up to the last entry it has matched).
+///
+/// Every message is labelled with the group it was sent for, parts of a split included; the
+/// size estimates serialize the labelled message, so they count the label's bytes too.
 struct RaftBatchEncoder {
   let batchBytesMax: Int
 
@@ -44,16 +48,17 @@ struct RaftBatchEncoder {
   /// (a varint takes at most 10 bytes, an empty one at least 1).
   private static let nestedLengthSlackBytes = 9
 
-  func encode(_ messages: [RaftMessage]) -> Output {
+  /// Packs `messages`, all of `group`, in order.
+  func encode(_ messages: [RaftMessage], group: RaftGroupID = .default) -> Output {
     var output = Output()
     var packer = Packer(batchBytesMax: batchBytesMax)
     for message in messages {
-      let bytes = RaftMessageCodec.serialize(message)
+      let bytes = RaftMessageCodec.serialize(message, group: group)
       if Self.elementBytes(messageBytes: bytes.count) <= batchBytesMax {
         packer.add(bytes, into: &output)
       } else if case .append(let request) = message.body, request.entries.count > 1 {
         output.appendsSplit += 1
-        split(message, request, into: &output, packer: &packer)
+        split(message, request, group: group, into: &output, packer: &packer)
       } else {
         output.refusals.append(
           Refusal(
@@ -69,10 +74,10 @@ struct RaftBatchEncoder {
 
   /// Sends `request`'s entries as several AppendEntries, each as large as the limit allows.
   private func split(
-    _ message: RaftMessage, _ request: AppendRequest, into output: inout Output,
+    _ message: RaftMessage, _ request: AppendRequest, group: RaftGroupID, into output: inout Output,
     packer: inout Packer
   ) {
-    let shellBytes = appendShellBytes(message, request)
+    let shellBytes = appendShellBytes(message, request, group: group)
     var previous = request.previous
     var start = 0
     while start < request.entries.count {
@@ -94,7 +99,7 @@ struct RaftBatchEncoder {
       var part = message
       part.body = .append(
         AppendRequest(previous: previous, entries: entries, commit: request.commit))
-      let bytes = RaftMessageCodec.serialize(part)
+      let bytes = RaftMessageCodec.serialize(part, group: group)
       precondition(
         Self.elementBytes(messageBytes: bytes.count) <= batchBytesMax,
         "a split AppendEntries of \(bytes.count) bytes exceeds the estimate it was cut by")
@@ -107,7 +112,7 @@ struct RaftBatchEncoder {
   /// The encoded size of `message` with no entries, with `previous` at its largest possible value
   /// for any part and room for the nested lengths to grow: an upper bound for every part's
   /// bytes other than its entries.
-  private func appendShellBytes(_ message: RaftMessage, _ request: AppendRequest) -> Int {
+  private func appendShellBytes(_ message: RaftMessage, _ request: AppendRequest, group: RaftGroupID) -> Int {
     let largestTerm = request.entries.reduce(request.previous.term) { max($0, $1.term) }
     let largestIndex = request.entries.reduce(request.previous.index) { max($0, $1.index) }
     var shell = message
@@ -115,7 +120,7 @@ struct RaftBatchEncoder {
       AppendRequest(
         previous: TermIndex(term: largestTerm, index: largestIndex), entries: [],
         commit: request.commit))
-    return RaftMessageCodec.serialize(shell).count + Self.nestedLengthSlackBytes
+    return RaftMessageCodec.serialize(shell, group: group).count + Self.nestedLengthSlackBytes
   }
 
   private func refuseOversizedEntry(

@@ -1,29 +1,47 @@
 import NIOCore
+import Raft
 import RaftCore
 import RaftProto
 import SwiftProtobuf
 
 import struct Foundation.Data
 
+/// The messages of one group taken from a batch, in the order the batch held them.
+public struct GroupedMessages: Sendable, Equatable {
+  public var group: RaftGroupID
+  public var messages: [RaftMessage]
+
+  public init(group: RaftGroupID, messages: [RaftMessage]) {
+    self.group = group
+    self.messages = messages
+  }
+}
+
 /// Converts RaftCore's messages to and from their raft.proto form, without loss.
 ///
 /// Encoding cannot fail. Decoding (RaftMessageCodec+Decoding.swift) refuses everything RaftCore's
 /// initialisers would stop the process for, so a peer sending nonsense gets an error reply and
 /// never crashes this one.
+///
+/// The group a message belongs to travels beside it on the wire (raft.proto `Message.group`),
+/// not inside RaftCore's `RaftMessage`: the core never knows which group it is.
 public enum RaftMessageCodec {
-  /// The raft.proto form of `message`.
-  public static func encode(_ message: RaftMessage) -> RaftWireMessage {
+  /// The raft.proto form of `message`, labelled with `group` (the default group adds no bytes).
+  public static func encode(_ message: RaftMessage, group: RaftGroupID = .default) -> RaftWireMessage {
     var wire = RaftWireMessage()
     wire.from = message.from.rawValue
     wire.to = message.to.rawValue
     wire.term = message.term
+    if !group.isDefault {
+      wire.group = Data(group.wireBytes)
+    }
     wire.body = encode(message.body)
     return wire
   }
 
-  /// The serialized bytes of `message`, as one element of a batch carries them.
-  static func serialize(_ message: RaftMessage) -> [UInt8] {
-    serialize(encode(message))
+  /// The serialized bytes of `message` in `group`, as one element of a batch carries them.
+  static func serialize(_ message: RaftMessage, group: RaftGroupID = .default) -> [UInt8] {
+    serialize(encode(message, group: group))
   }
 
   /// The serialized bytes of a raft.proto message.
@@ -39,9 +57,9 @@ public enum RaftMessageCodec {
 
   /// A complete "raft.messages" payload holding `messages` in order, without any size limit
   /// (the transport packs batches with ``RaftBatchEncoder``, which honours the limit).
-  public static func encodeBatch(_ messages: [RaftMessage]) -> ByteBuffer {
+  public static func encodeBatch(_ messages: [RaftMessage], group: RaftGroupID = .default) -> ByteBuffer {
     var batch = RaftWireBatch()
-    batch.messages = messages.map(encode)
+    batch.messages = messages.map { encode($0, group: group) }
     return ByteBuffer(bytes: serialize(batch))
   }
 

@@ -14,9 +14,13 @@ public struct RaftRPCError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidMessage = "RAFT_INVALID_MESSAGE"
     /// A batch addressed to another peer reached this one: the sender's address book is wrong.
     case wrongPeer = "RAFT_WRONG_PEER"
-    /// A batch came from a peer this replica has no address for: not a member of its group as
-    /// far as it knows (a stranger, or a member it has not heard of yet).
+    /// A batch came from a peer this process has no address for in any group it hosts: not a
+    /// member as far as it knows (a stranger, or a member it has not heard of yet).
     case unknownPeer = "RAFT_UNKNOWN_PEER"
+    /// A transport was asked for a group the endpoint already hosts.
+    case groupExists = "RAFT_GROUP_EXISTS"
+    /// A transport was asked for a group after the endpoint shut down.
+    case endpointStopped = "RAFT_ENDPOINT_STOPPED"
   }
 
   public var code: Code

@@ -1,3 +1,4 @@
+import Raft
 import RaftCore
 import Synchronization
 
@@ -20,12 +21,13 @@ public enum RaftRPCDropReason: String, Sendable, Hashable, CaseIterable {
   /// A message, or a single entry of an AppendEntries, exceeds `RaftRPCLimits.batchBytesMax`;
   /// entries after a refused one are refused with it (they would not follow anything).
   case messageTooLarge
-  /// The peer was removed or the transport shut down.
+  /// The peer was removed, the transport shut down, or the group that sent it shut down.
   case peerRemoved
 }
 
-/// Counters of one peer since the transport started. Messages and bytes are counted per batch;
-/// bytes are "raft.messages" payload bytes.
+/// Counters of one peer (one remote process, whatever groups it shares with this one) since the
+/// transport started. Messages and bytes are counted per batch; bytes are "raft.messages" payload
+/// bytes.
 public struct RaftRPCPeerStatistics: Sendable, Equatable {
   /// Messages handed to the connection (an AppendEntries split in three counts three).
   public var messagesSent = 0
@@ -36,9 +38,17 @@ public struct RaftRPCPeerStatistics: Sendable, Equatable {
   public var callsAcknowledged = 0
   /// The most calls that were unanswered at once: the pipelining depth reached.
   public var outstandingCallsPeak = 0
+  /// Messages from the peer handed to the group they were for.
   public var messagesReceived = 0
   public var bytesReceived = 0
   public var callsReceived = 0
+  /// Messages from the peer for a group this process does not host, or has not started yet
+  /// (a pipeline the peer created before this datanode did): dropped without an error reply,
+  /// since an error would make the peer drop the whole call and report this process unreachable
+  /// to every group it shares with it.
+  public var messagesForUnknownGroup = 0
+  /// Messages from the peer for a hosted group that does not list it as a member: dropped.
+  public var messagesFromNonMember = 0
   /// Messages dropped, by reason; a reason that never happened is absent.
   public var messagesDropped: [RaftRPCDropReason: Int] = [:]
   /// AppendEntries split because they exceeded the batch limit.
@@ -47,7 +57,8 @@ public struct RaftRPCPeerStatistics: Sendable, Equatable {
   public var connectionsEstablished = 0
   /// Connection attempts that failed.
   public var connectFailures = 0
-  /// Times `onUnreachable` was called for this peer.
+  /// Failure episodes reported for this peer: each called `onUnreachable` once in every
+  /// started group that lists the peer or sent to it.
   public var unreachableReports = 0
 
   public init() {}
@@ -59,15 +70,32 @@ public struct RaftRPCPeerStatistics: Sendable, Equatable {
   public var messagesDroppedTotal: Int { messagesDropped.values.reduce(0, +) }
 }
 
+/// Counters of one group on an endpoint, since the group was registered; they go when the group
+/// is shut down (so a datanode that creates and closes pipelines for months keeps no trace of
+/// old ones).
+public struct RaftRPCGroupStatistics: Sendable, Equatable {
+  /// Messages the group handed to the transport (each then sent or dropped, which the peer's
+  /// counters tell: a call may carry several groups' messages).
+  public var messagesSubmitted = 0
+  /// Messages delivered to the group.
+  public var messagesReceived = 0
+  /// Times the group's `onUnreachable` was called.
+  public var unreachableReports = 0
+
+  public init() {}
+}
+
 /// Counters of one transport since it started.
 public struct RaftRPCStatistics: Sendable, Equatable {
   /// Per peer, for every peer messages were sent to or received from.
   public var peers: [PeerID: RaftRPCPeerStatistics] = [:]
+  /// Per hosted group.
+  public var groups: [RaftGroupID: RaftRPCGroupStatistics] = [:]
   /// Inbound batches refused because they did not decode (answered with an error).
   public var batchesRefusedAsMalformed = 0
   /// Inbound batches refused because a message in them was addressed to another peer.
   public var batchesRefusedAsMisaddressed = 0
-  /// Inbound batches refused because their sender is not a peer this transport has an address for.
+  /// Inbound batches refused because their sender is not a member of any group hosted here.
   public var batchesRefusedFromUnknownPeers = 0
 
   public init() {}
@@ -75,6 +103,11 @@ public struct RaftRPCStatistics: Sendable, Equatable {
   /// The counters of `peer`, zero when nothing was exchanged with it.
   public subscript(peer: PeerID) -> RaftRPCPeerStatistics {
     peers[peer] ?? RaftRPCPeerStatistics()
+  }
+
+  /// The counters of `group`, zero when it is not hosted.
+  public subscript(group group: RaftGroupID) -> RaftRPCGroupStatistics {
+    groups[group] ?? RaftRPCGroupStatistics()
   }
 
   /// Messages dropped for `reason`, over every peer.

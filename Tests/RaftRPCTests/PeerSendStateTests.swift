@@ -1,5 +1,7 @@
 import NIOCore
 import O3TestSupport
+import Raft
+import RaftCore
 import Testing
 
 @testable import RaftRPC
@@ -91,6 +93,34 @@ import Testing
     let merged = try #require(next)
     #expect(merged.messageCount == 40)
     #expect(try RaftMessageCodec.decodeBatch(merged.payload) == messages)
+  }
+
+  /// Groups share a peer's queue: batches of two groups that leave merged into one call still
+  /// name each message's group, in the order each group sent them.
+  @Test func mergedBatchesOfTwoGroupsDecodeBackToBothGroupsInOrder() throws {
+    var state = PeerSendState(limits: limits(outstanding: 1, queuedBytes: 1 << 20))
+    let encoder = RaftBatchEncoder(batchBytesMax: 1024)
+    let groupA = RaftGroupID(high: 0xA, low: 1)
+    let groupB = RaftGroupID(high: 0xB, low: 2)
+    var sent: [RaftGroupID: [RaftMessage]] = [:]
+    // 24 labelled heartbeats of 33 bytes each fit the 1024-byte batch limit, so all leave in one call.
+    for number in 1...24 {
+      let group = number % 3 == 0 ? groupB : groupA
+      let message = numberedHeartbeat(from: 1, to: 2, UInt64(number))
+      sent[group, default: []].append(message)
+      for batch in encoder.encode([message], group: group).batches {
+        _ = state.enqueue(batch)
+      }
+    }
+    #expect(state.connectSucceeded(epoch: 1) == true)
+    let next = state.nextCall()
+    let merged = try #require(next)
+    #expect(merged.messageCount == 24)
+    let runs = try RaftMessageCodec.decodeGroupedBatch(merged.payload)
+    #expect(runs.map(\.group) == [groupA, groupB])
+    for run in runs {
+      #expect(run.messages == sent[run.group], "group \(run.group)")
+    }
   }
 
   @Test func queueBeyondItsByteBoundDropsTheNewBatch() {

@@ -1,5 +1,6 @@
 import O3TestSupport
 import NIOCore
+import Raft
 import RaftCore
 import Testing
 
@@ -49,6 +50,28 @@ import Testing
     let parts = try appendParts(decoded.dropLast())
     #expect(parts.count > 1)
     try expectChained(parts, reassembling: request)
+  }
+
+  /// The parts of a split AppendEntries are each labelled with the group of the original, and
+  /// still fit the limit although the label adds 18 bytes to each.
+  @Test func everyPartOfASplitAppendKeepsItsGroup() throws {
+    let group = RaftGroupID(high: 0x6f33_6b76_0000_0000, low: 7)
+    var generator = RandomRaftMessages(seed: 31)
+    let request = generator.append(entryCount: 80, dataBytesMax: 700)
+    let original = RaftMessage(from: 1, to: 2, term: 9, body: .append(request))
+    let limit = 2048
+    let output = RaftBatchEncoder(batchBytesMax: limit).encode([original], group: group)
+    #expect(output.refusals.isEmpty)
+    #expect(output.appendsSplit == 1)
+    #expect(output.batches.count > 1)
+    var parts: [RaftMessage] = []
+    for batch in output.batches {
+      #expect(batch.bytes <= limit)
+      let runs = try RaftMessageCodec.decodeGroupedBatch(batch.payload)
+      #expect(runs.map(\.group) == [group])
+      parts += runs.flatMap(\.messages)
+    }
+    try expectChained(try appendParts(parts[...]), reassembling: request)
   }
 
   @Test func entryLargerThanTheLimitIsRefusedWithTheEntriesAfterIt() throws {

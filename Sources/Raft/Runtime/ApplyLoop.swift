@@ -38,11 +38,20 @@ final class ApplyLoop: @unchecked Sendable {
   private var lastSnapshot: TermIndex
   /// Where the last automatic snapshot was tried (a failed one waits a threshold too).
   private var lastSnapshotAttemptIndex: UInt64
+  /// Set by the first fatal error, which is reported once; from then on nothing reaches the
+  /// state machine. A process that exits on the error never sees the difference; one that hosts
+  /// several groups stops only the failed group, and must not let it apply past the failure
+  /// while that happens.
+  private var failed = false
+  /// The name of the apply thread (`Thread.name`): which group's, when a process hosts several.
+  private let threadName: String
 
   init(
     stateMachine: any ReplicatedStateMachine, pending: PendingRequests, log: any RaftLogStore,
-    retention: RaftLogRetention, logger: Logger, onFatalError: @escaping @Sendable (Error) -> Void
+    retention: RaftLogRetention, logger: Logger, threadName: String = "raft-apply",
+    onFatalError: @escaping @Sendable (Error) -> Void
   ) {
+    self.threadName = threadName
     self.stateMachine = stateMachine
     self.pending = pending
     self.log = log
@@ -63,7 +72,7 @@ final class ApplyLoop: @unchecked Sendable {
       nameCurrentThread("raft-apply")
       run()
     }
-    thread.name = "raft-apply"
+    thread.name = threadName
     thread.start()
   }
 
@@ -135,6 +144,10 @@ final class ApplyLoop: @unchecked Sendable {
   }
 
   private func perform(_ work: Work) {
+    if failed {
+      if case .install(_, _, let completion) = work { completion(nil) }
+      return
+    }
     switch work {
     case .entries(let entries): apply(entries)
     case .leaderChanged(let leader, let term, let isLocal):
@@ -148,6 +161,7 @@ final class ApplyLoop: @unchecked Sendable {
     case .install(let leader, let firstLogIndex, let completion):
       completion(runInstall(leader: leader, firstLogIndex: firstLogIndex))
     case .failed(let error):
+      failed = true
       onFatalError(error)
     case .runReads:
       runReads()
@@ -164,6 +178,7 @@ final class ApplyLoop: @unchecked Sendable {
       responses = try stateMachine.apply(committed[...])
     } catch {
       logger.critical("stopping Raft: the state machine failed to apply up to \(last.termIndex): \(error)")
+      failed = true
       onFatalError(error)
       return
     }

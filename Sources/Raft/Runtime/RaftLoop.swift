@@ -58,7 +58,7 @@ final class RaftLoop: @unchecked Sendable {
         condition.broadcast()
       }
     }
-    thread.name = "raft-loop-\(configuration.raft.id)"
+    thread.name = configuration.threadName("raft-loop")
     thread.start()
   }
 

@@ -44,7 +44,7 @@ public final class RaftServer: Sendable {
     let pending = PendingRequests(clock: configuration.clock)
     let applier = ApplyLoop(
       stateMachine: stateMachine, pending: pending, log: log, retention: configuration.retention, logger: logger,
-      onFatalError: onFatalError)
+      threadName: configuration.threadName("raft-apply"), onFatalError: onFatalError)
     let statistics = RaftStatisticsBox()
     let loop = RaftLoop(
       node: node, log: log, transport: transport, applier: applier, pending: pending, configuration: configuration,

@@ -20,9 +20,21 @@ public struct RaftServerConfiguration: Sendable {
   /// The clock that times ticks and request deadlines: the machine's monotonic clock, or a
   /// test's own.
   public var clock: any RaftClock = MonotonicRaftClock()
+  /// The group this server is a member of. The core never sees it; it names the server's
+  /// threads, so that a process hosting several groups (a datanode's pipelines) shows which
+  /// thread is whose.
+  public var groupID: RaftGroupID = .default
 
   public init(raft: RaftConfiguration) {
     self.raft = raft
+  }
+
+  /// The name of a thread of this server: `<role>-<peer>`, plus the group id's last twelve hex
+  /// digits for a named group (`raft-loop-3-0000000000a1`), as Ratis prints a group
+  /// (`group-0000000000A1`): the tail tells apart ids that share a prefix.
+  func threadName(_ role: String) -> String {
+    let name = "\(role)-\(raft.id)"
+    return groupID.isDefault ? name : name + "-" + String(groupID.uuidText.suffix(12))
   }
 
   /// The snapshot and purge policy these settings describe.
