@@ -43,7 +43,7 @@ import Testing
     let inSafeMode = try await O3Binary.run(["admin", "safemode", "status", "--verbose", "--scm", "127.0.0.1:\(ports[0])"])
     #expect(
       inSafeMode.standardOutput
-        == "SCM is in safe mode.\nvalidated:false, DataNodeSafeModeRule, Registered datanodes (=0) >= Required datanodes (=3)\n")
+        == "SCM is in safe mode.\nvalidated:false, DataNodeSafeModeRule, registered datanodes (=0) >= required datanodes (=3)\n")
 
     func datanodeArguments(_ number: Int) -> [String] {
       [

@@ -132,8 +132,11 @@ import Testing
 
   @Test func aSingleOMClientReconnectsAfterTheOMRestarts() async throws {
     let log = CallLog()
-    let first = try await FakeOM.start("om1", log: log) { _ in .ok }
-    let port = first.port
+    // A port from the test registry, not the kernel's: a kernel-chosen (ephemeral) port may be
+    // taken by any outgoing connection while the OM is down, and the restart then cannot bind
+    // it (seen once in a fresh-clone run: "Address already in use").
+    let port = try FreePorts.allocate(1)[0]
+    let first = try await FakeOM.start("om1", log: log, port: port) { _ in .ok }
     let client = try await OzoneClient.connect(
       to: HostAndPort(host: "127.0.0.1", port: port), userName: "alice",
       failover: OMFailoverPolicy(maxAttempts: 20, waitBetweenRetriesMilliseconds: 1))

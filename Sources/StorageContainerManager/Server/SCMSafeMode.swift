@@ -32,7 +32,7 @@ struct SCMSafeMode: Sendable {
     return [
       (
         "DataNodeSafeModeRule", registered >= settings.minimumDatanodes,
-        "Registered datanodes (=\(registered)) >= Required datanodes (=\(settings.minimumDatanodes))"
+        "registered datanodes (=\(registered)) >= required datanodes (=\(settings.minimumDatanodes))"
       )
     ]
   }
