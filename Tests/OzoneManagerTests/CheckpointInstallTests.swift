@@ -21,7 +21,7 @@ import Testing
     let cluster = try await OMCluster.start(configuration: Self.purgingConfiguration, fixedHTTPPorts: true)
     let leader = try await cluster.leader()
     let follower = OMCluster.nodeIDs.first { $0 != leader }!
-    try await cluster.expectOK(Requests.createVolume("before"), to: leader)
+    try await cluster.expectOKOnLeader(Requests.createVolume("before"))
     try await cluster.waitUntil("the follower holds the first volume") {
       try cluster.digest(follower) == cluster.digest(leader)
     }
@@ -29,9 +29,9 @@ import Testing
     await cluster.stop(follower)
 
     for number in 1...150 {
-      try await cluster.expectOK(Self.distinct(Requests.createVolume("volume\(number)"), 2 * number), to: leader)
+      try await cluster.expectOKOnLeader(Self.distinct(Requests.createVolume("volume\(number)"), 2 * number))
       #expect(
-        try await cluster.submit(Self.distinct(Requests.createBucket("volume\(number)", "bucket"), 2 * number + 1), to: leader)
+        try await cluster.submitToLeader(Self.distinct(Requests.createBucket("volume\(number)", "bucket"), 2 * number + 1))
           .status == .ok)
     }
     try await cluster.waitUntil("the leader purges the entries the follower lacks") {
@@ -50,7 +50,7 @@ import Testing
     #expect(try cluster.digest(follower).contains { $0.table == "volumeTable" && $0.key == Array("/volume150".utf8) })
 
     // Entries after the checkpoint still apply on the follower, over the installed database.
-    try await cluster.expectOK(Self.distinct(Requests.createVolume("after"), 1_000), to: leader)
+    try await cluster.expectOKOnLeader(Self.distinct(Requests.createVolume("after"), 1_000))
     try await cluster.waitUntil("the follower applies a write made after the install") {
       try cluster.digest(follower) == cluster.digest(leader)
         && cluster.digest(follower).contains { $0.table == "volumeTable" && $0.key == Array("/after".utf8) }
@@ -83,8 +83,8 @@ import Testing
 
   @Test func theRaftMembershipIsRecordedInTheDatabase() async throws {
     let cluster = try await OMCluster.start()
-    let leader = try await cluster.leader()
-    try await cluster.expectOK(Requests.createVolume("volume"), to: leader)
+    _ = try await cluster.leader()
+    try await cluster.expectOKOnLeader(Requests.createVolume("volume"))
     try await cluster.waitUntil("every replica records the membership") {
       try OMCluster.nodeIDs.allSatisfy { node in
         try cluster.digest(node).contains { $0.table == "metaTable" && $0.key == Array("#RAFTMEMBERSHIP".utf8) }

@@ -10,7 +10,7 @@ import Testing
   @Test func writesReplicateAndFollowersRedirectToTheLeader() async throws {
     let cluster = try await OMCluster.start()
     let leader = try await cluster.leader()
-    try await cluster.expectOK(Requests.createVolume("vol1"), to: leader)
+    try await cluster.expectOKOnLeader(Requests.createVolume("vol1"))
     let follower = OMCluster.nodeIDs.first { $0 != leader }!
     let redirect = try await cluster.submit(Requests.createVolume("vol2"), to: follower)
     #expect(redirect.status == .notLeader)
@@ -49,20 +49,21 @@ import Testing
 
   @Test func aRetriedWriteIsAnsweredWithItsFirstAnswerAndAppliedOnce() async throws {
     let cluster = try await OMCluster.start()
-    let leader = try await cluster.leader()
+    _ = try await cluster.leader()
     var request = Requests.createVolume("vol1")
     request.clientID = "client-retry"
     request.callID = 7
-    let first = try await cluster.submit(request, to: leader)
-    let retry = try await cluster.submit(request, to: leader)
+    let first = try await cluster.submitToLeader(request)
+    let retry = try await cluster.submitToLeader(request)
     #expect(first.status == .ok)
     #expect(retry == first, "the retry gets the first answer, not VOLUME_ALREADY_EXISTS")
     var other = request
     other.callID = 8
-    #expect(try await cluster.submit(other, to: leader).status == .volumeAlreadyExists)
+    #expect(try await cluster.submitToLeader(other).status == .volumeAlreadyExists)
     // A retry that reaches a new leader is answered from that replica's cache too.
-    await cluster.stop(leader)
-    let next = try await cluster.leader(among: OMCluster.nodeIDs.filter { $0 != leader })
+    let leaderNow = try await cluster.leader()
+    await cluster.stop(leaderNow)
+    let next = try await cluster.leader(among: OMCluster.nodeIDs.filter { $0 != leaderNow })
     #expect(try await cluster.submit(request, to: next) == first)
     await cluster.shutdown()
   }
@@ -71,10 +72,10 @@ import Testing
     let cluster = try await OMCluster.start()
     let leader = try await cluster.leader()
     let follower = OMCluster.nodeIDs.first { $0 != leader }!
-    try await cluster.expectOK(Requests.createVolume("vol1"), to: leader)
+    try await cluster.expectOKOnLeader(Requests.createVolume("vol1"))
     await cluster.stop(follower)
     for bucket in ["bkt-1", "bkt-2", "bkt-3"] {
-      try await cluster.expectOK(Requests.createBucket("vol1", bucket), to: leader)
+      try await cluster.expectOKOnLeader(Requests.createBucket("vol1", bucket))
     }
     try await cluster.start(follower)
     try await cluster.waitUntil("the restarted follower matches the leader") {

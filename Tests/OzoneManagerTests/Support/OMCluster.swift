@@ -160,6 +160,25 @@ final class OMCluster: @unchecked Sendable {
     #expect(reply.status == .ok, "\(request.cmdType) on \(node): \(reply.status) \(reply.message)", sourceLocation: sourceLocation)
   }
 
+  /// Sends `request` (as given: a write should carry its client and call id, so that a retry is
+  /// answered from the retry cache) to whichever OM leads, and again to the new leader while the
+  /// answer is NOT_LEADER or LEADER_NOT_READY: leadership may move at any time on a loaded
+  /// machine. Returns the first other answer.
+  func submitToLeader(_ request: OMRequest) async throws -> OMResponse {
+    let deadline = Date().addingTimeInterval(60)
+    while true {
+      let reply = try await submit(request, to: try await leader())
+      guard reply.status == .notLeader || reply.status == .leaderNotReady, Date() < deadline else { return reply }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+  }
+
+  /// `submitToLeader`, recording an issue naming the status and message unless the answer is OK.
+  func expectOKOnLeader(_ request: OMRequest, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let reply = try await submitToLeader(request)
+    #expect(reply.status == .ok, "\(request.cmdType): \(reply.status) \(reply.message)", sourceLocation: sourceLocation)
+  }
+
   func clientAddress(_ node: String) -> String { "127.0.0.1:\(clientPorts[node]!)" }
 
   /// Every row of every table except transactionInfo (replicas flush at different moments).
