@@ -30,16 +30,8 @@ final class SCMAdminService: Sendable {
   }
 
   func register(into router: inout RPCRouter) {
-    router.register(Self.submitMethod) { [self] payload, _, responder in
-      let request: SCMAdminRequest
-      do {
-        request = try SCMAdminRequest(serializedBytes: Array(payload.readableBytesView))
-      } catch {
-        responder.fail(RPCRemoteError(code: RPCRemoteError.malformedRequestCode, message: "the payload is not an SCM admin request: \(error)"))
-        return
-      }
-      // A response built here always serializes.
-      Task { responder.succeed(bytes: try! await answer(request).serializedBytes()) }
+    router.registerProtobuf(Self.submitMethod, describing: "an SCM admin request") { [self] (request: SCMAdminRequest, _) in
+      await self.answer(request)
     }
   }
 

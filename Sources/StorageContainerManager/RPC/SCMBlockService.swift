@@ -27,16 +27,8 @@ final class SCMBlockService: Sendable {
   }
 
   func register(into router: inout RPCRouter) {
-    router.register(Self.submitMethod) { [self] payload, _, responder in
-      let request: SCMBlockLocationRequest
-      do {
-        request = try SCMBlockLocationRequest(serializedBytes: Array(payload.readableBytesView))
-      } catch {
-        responder.fail(RPCRemoteError(code: RPCRemoteError.malformedRequestCode, message: "the payload is not an SCM block request: \(error)"))
-        return
-      }
-      // A response built here always serializes.
-      Task { responder.succeed(bytes: try! await answer(request).serializedBytes()) }
+    router.registerProtobuf(Self.submitMethod, describing: "an SCM block request") { [self] (request: SCMBlockLocationRequest, _) in
+      await self.answer(request)
     }
   }
 

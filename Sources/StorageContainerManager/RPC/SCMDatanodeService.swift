@@ -25,16 +25,8 @@ final class SCMDatanodeService: Sendable {
   }
 
   func register(into router: inout RPCRouter) {
-    router.register(Self.submitMethod) { [self] payload, context, responder in
-      let request: SCMDatanodeRequest
-      do {
-        request = try SCMDatanodeRequest(serializedBytes: Array(payload.readableBytesView))
-      } catch {
-        responder.fail(RPCRemoteError(code: RPCRemoteError.malformedRequestCode, message: "the payload is not an SCM datanode request: \(error)"))
-        return
-      }
-      // A response built here always serializes.
-      responder.succeed(bytes: try! answer(request, peerAddress: context.remoteAddress?.ipAddress).serializedBytes())
+    router.registerProtobuf(Self.submitMethod, describing: "an SCM datanode request") { [self] (request: SCMDatanodeRequest, context) in
+      self.answer(request, peerAddress: context.remoteAddress?.ipAddress)
     }
   }
 
